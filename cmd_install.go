@@ -1,0 +1,8 @@
+package main
+
+import "fmt"
+
+// PLACEHOLDER: replaced by the owner of this subcommand.
+func runInstall(args []string) int   { fmt.Println("runInstall: not built yet"); return 2 }
+func runUninstall(args []string) int { fmt.Println("runUninstall: not built yet"); return 2 }
+func runDoctor(args []string) int    { fmt.Println("runDoctor: not built yet"); return 2 }

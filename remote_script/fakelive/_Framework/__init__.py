@@ -1,0 +1,1 @@
+"""The fake _Framework package (see docs/fakelive.md)."""

@@ -1,0 +1,1 @@
+"""Placeholder so the embed pattern matches until the fake Live lands."""
