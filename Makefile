@@ -1,0 +1,59 @@
+# VimAbl — the two commands a new contributor needs are `make run` and `make test`.
+# Everything else here is what those two are made of, plus bench/dist/screenshots.
+
+GO      ?= go
+PYTHON  ?= python3
+BIN     := bin/vimabl
+export PATH := $(PATH):/usr/local/go/bin
+
+PYTEST := $(PYTHON) -m unittest discover -s remote_script/tests -t remote_script/tests -p 'test_*.py'
+
+.PHONY: deps build run demo test test-go test-python vet bench dist screenshots fuzz clean
+
+## deps: install the Debian packages the build and the tests need (as root), or print the command.
+deps:
+	@scripts/install-deps.sh
+
+## build: the vimabl binary for this machine.
+build: deps
+	$(GO) build -o $(BIN) .
+
+## run: build and start the app (bridge + tray; a window where no tray exists).
+run: build
+	./$(BIN)
+
+## demo: the app against the fake Live running the real Remote Script.
+demo: build
+	./$(BIN) demo
+
+## test: every test — Go (engine, installer, app, packaging) and Python (Remote Script, fake Live).
+test: deps vet test-go test-python
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+test-go:
+	$(GO) test ./...
+
+test-python:
+	$(PYTEST)
+
+## bench: speed and memory figures against the goals (prints them; see docs/performance.md).
+bench: deps
+	$(PYTHON) remote_script/tests/bench_script.py
+
+## fuzz: a short fuzzing run of the OSC decoder.
+fuzz:
+	$(GO) test ./bridge/oscin -run '^$$' -fuzz FuzzDecode -fuzztime 60s
+
+## screenshots: run the real app under Xvfb in demo mode and save docs/screenshots/*.png.
+screenshots: build
+	scripts/screenshots.sh
+
+## dist: release artefacts this machine can build, into dist/ with SHA256SUMS.
+dist: deps
+	packaging/dist.sh
+
+clean:
+	rm -rf bin dist
