@@ -1,0 +1,183 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/vimabl/vimabl/bridge/scriptclient"
+)
+
+// DefaultMaxBuffered bounds the events Sync holds while a SNAPSHOT is in
+// flight: a snapshot of a big Set takes well under a second, and at the
+// script's peak rate that is far fewer events than this.
+const DefaultMaxBuffered = 200_000
+
+// ErrBufferOverflow is returned (wrapped) by Complete when events newer than
+// the snapshot had to be dropped while it was in flight: the mirror is
+// behind and needs another resync.
+var ErrBufferOverflow = errors.New("events newer than the snapshot were dropped while it was in flight")
+
+// Event is one decoded event: its sequence number (0 for an unwrapped
+// message, which has none), path and arguments.
+type Event struct {
+	Seq  int64
+	Path string
+	Args []any
+}
+
+// Sync feeds a Mirror with events and resynchronises it from SNAPSHOT
+// without losing the events that arrive meanwhile. Between Begin and
+// Complete (or Abort) events are buffered; Complete loads the snapshot and
+// applies, in arrival order, the buffered events whose seq is greater than
+// the snapshot's, dropping the others (the snapshot already contains them).
+// Events without a sequence number are always applied after the snapshot.
+//
+// Methods are safe for concurrent use; events are applied in the order
+// Event is called.
+type Sync struct {
+	m   *Mirror
+	max int
+
+	mu         sync.Mutex
+	inFlight   bool
+	buf        []Event
+	maxDropped int64 // highest seq dropped for lack of room; -1 when none
+	dropped    int   // events dropped for lack of room in this resync
+}
+
+// NewSync returns a Sync for m that buffers at most maxBuffered events
+// during a resync (DefaultMaxBuffered if maxBuffered <= 0).
+func NewSync(m *Mirror, maxBuffered int) *Sync {
+	if maxBuffered <= 0 {
+		maxBuffered = DefaultMaxBuffered
+	}
+	return &Sync{m: m, max: maxBuffered, maxDropped: -1}
+}
+
+// Mirror returns the mirror this Sync feeds.
+func (s *Sync) Mirror() *Mirror { return s.m }
+
+// Resyncing reports whether a snapshot is in flight.
+func (s *Sync) Resyncing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
+}
+
+// Event applies ev to the mirror, or buffers it while a snapshot is in
+// flight (buffered=true; changed and err are then zero). A failed Apply
+// returns its error and leaves the state untouched.
+func (s *Sync) Event(ev Event) (changed, buffered bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inFlight {
+		if len(s.buf) >= s.max {
+			s.dropped++
+			if ev.Seq > s.maxDropped {
+				s.maxDropped = ev.Seq
+			}
+			if ev.Seq == 0 {
+				s.maxDropped = 1<<63 - 1 // cannot tell; assume it mattered
+			}
+			return false, true, nil
+		}
+		s.buf = append(s.buf, ev)
+		return false, true, nil
+	}
+	changed, err = s.m.applySeq(ev.Seq, ev.Path, ev.Args)
+	return changed, false, err
+}
+
+// Begin starts buffering events because a SNAPSHOT request is about to be
+// sent. Calling Begin while already in flight keeps the buffer.
+func (s *Sync) Begin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.inFlight {
+		s.inFlight = true
+		s.buf = s.buf[:0]
+		s.dropped, s.maxDropped = 0, -1
+	}
+}
+
+// ResyncResult says what Complete did.
+type ResyncResult struct {
+	Applied int   // buffered events applied after the snapshot
+	Skipped int   // buffered events already contained in the snapshot
+	Failed  int   // buffered events that did not apply (their errors are joined into Complete's error)
+	Dropped int   // events dropped because the buffer was full
+}
+
+// Complete loads snap and applies the buffered events newer than it, then
+// stops buffering. If snap does not load, the old state is kept, the
+// buffered events are applied to it (they are still the newest news) and the
+// error is returned. If events newer than snap were dropped for lack of
+// room, the result wraps ErrBufferOverflow: resync again.
+func (s *Sync) Complete(snap scriptclient.SnapshotReply) (ResyncResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := ResyncResult{Dropped: s.dropped}
+	buf := s.buf
+	s.inFlight = false
+	s.buf = nil
+	if err := s.m.LoadSnapshot(snap); err != nil {
+		s.replay(buf, -1, &res)
+		return res, fmt.Errorf("resync: %w", err)
+	}
+	errs := s.replay(buf, snap.Seq, &res)
+	if s.maxDropped > snap.Seq {
+		errs = append(errs, fmt.Errorf("%d events: %w", s.dropped, ErrBufferOverflow))
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("resync: %w", errors.Join(errs...))
+	}
+	return res, nil
+}
+
+// Abort stops buffering without a snapshot (the request failed) and applies
+// the buffered events to the current state, so none is lost.
+func (s *Sync) Abort() ResyncResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := ResyncResult{Dropped: s.dropped}
+	buf := s.buf
+	s.inFlight = false
+	s.buf = nil
+	s.replay(buf, -1, &res)
+	return res
+}
+
+// replay applies buffered events with seq > after (seq 0 always applies).
+// It is called with s.mu held.
+func (s *Sync) replay(buf []Event, after int64, res *ResyncResult) []error {
+	var errs []error
+	for _, ev := range buf {
+		if ev.Seq != 0 && ev.Seq <= after {
+			res.Skipped++
+			continue
+		}
+		if _, err := s.m.applySeq(ev.Seq, ev.Path, ev.Args); err != nil {
+			res.Failed++
+			if len(errs) < 10 {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		res.Applied++
+	}
+	return errs
+}
+
+// Resync asks the script for a SNAPSHOT through c while buffering events,
+// then completes (or, if the request fails, aborts) the resync. It returns
+// when the mirror is up to date or the attempt has failed.
+func (s *Sync) Resync(ctx context.Context, c *scriptclient.Client) (ResyncResult, error) {
+	s.Begin()
+	snap, err := c.Snapshot(ctx)
+	if err != nil {
+		return s.Abort(), fmt.Errorf("resync: %w", err)
+	}
+	return s.Complete(snap)
+}
