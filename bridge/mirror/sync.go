@@ -104,10 +104,10 @@ func (s *Sync) Begin() {
 
 // ResyncResult says what Complete did.
 type ResyncResult struct {
-	Applied int   // buffered events applied after the snapshot
-	Skipped int   // buffered events already contained in the snapshot
-	Failed  int   // buffered events that did not apply (their errors are joined into Complete's error)
-	Dropped int   // events dropped because the buffer was full
+	Applied int // buffered events applied after the snapshot
+	Skipped int // buffered events already contained in the snapshot
+	Failed  int // buffered events that did not apply (their errors are joined into Complete's error)
+	Dropped int // events dropped because the buffer was full
 }
 
 // Complete loads snap and applies the buffered events newer than it, then
