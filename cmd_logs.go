@@ -1,6 +1,178 @@
 package main
 
-import "fmt"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
-// PLACEHOLDER: replaced by the owner of this subcommand.
-func runLogs(args []string) int { fmt.Println("runLogs: not built yet"); return 2 }
+	"github.com/vimabl/vimabl/bridge/livelog"
+)
+
+// runLogs is `vimabl logs`: Live's log through VimAbl's parser.
+func runLogs(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return logsMain(ctx, args, os.Stdout, os.Stderr)
+}
+
+// logsOptions are the parsed flags of `vimabl logs`.
+type logsOptions struct {
+	follow  bool
+	lines   int
+	filter  livelog.Filter
+	liveLog string
+	poll    time.Duration
+}
+
+// parseLogsFlags parses `vimabl logs` flags; it returns a usage error for
+// bad values.
+func parseLogsFlags(args []string, stderr io.Writer) (logsOptions, error) {
+	var o logsOptions
+	fs := flag.NewFlagSet("vimabl logs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&o.follow, "f", false, "follow: keep printing new lines until Ctrl-C")
+	fs.IntVar(&o.lines, "n", 200, "how many of the latest entries to print first")
+	level := fs.String("level", "", "only entries at this level or above: DEBUG, INFO, WARNING, ERROR, CRITICAL")
+	fs.StringVar(&o.filter.Component, "component", "", "only entries of this component (e.g. Server)")
+	fs.StringVar(&o.filter.Text, "grep", "", "only entries containing this text (case-insensitive)")
+	fs.StringVar(&o.liveLog, "live-log", "", "the Log.txt to read (default: the newest Live version's)")
+	fs.DurationVar(&o.poll, "poll", livelog.DefaultPoll, "with -f, how often to check the file")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: vimabl logs [-f] [--level L] [--component C] [--grep TEXT] [--live-log FILE] [-n 200]")
+		fmt.Fprintln(stderr, "\nPrints Ableton Live's Log.txt through VimAbl's parser; Python tracebacks are grouped.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.lines < 0 {
+		return o, fmt.Errorf("-n %d: must be 0 or more", o.lines)
+	}
+	if *level != "" {
+		lv, err := livelog.ParseLevel(*level)
+		if err != nil {
+			return o, fmt.Errorf("--level: %w", err)
+		}
+		o.filter.MinLevel = lv
+	}
+	return o, nil
+}
+
+// scanLines is how many lines to read for the latest -n entries: more
+// when a filter is set, since most lines may not match.
+func (o logsOptions) scanLines() int {
+	if o.filter == (livelog.Filter{}) {
+		return o.lines
+	}
+	return min(max(o.lines*50, 20_000), 500_000)
+}
+
+// logsMain runs `vimabl logs` until done (or ctx ends, with -f) and returns
+// the exit code: 0 ok, 1 the log cannot be read, 2 bad usage.
+func logsMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseLogsFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "vimabl logs:", err)
+		return 2
+	}
+	path, err := livelog.FindLog(o.liveLog)
+	if err != nil {
+		fmt.Fprintln(stderr, "vimabl logs:", err)
+		return 1
+	}
+	if !o.follow {
+		lines, _, err := livelog.ReadTail(path, o.scanLines())
+		if err != nil {
+			fmt.Fprintln(stderr, "vimabl logs:", err)
+			return 1
+		}
+		printEntries(stdout, lastMatching(livelog.ParseLines(lines, time.Local), o.filter, o.lines))
+		return 0
+	}
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(stderr, "vimabl logs: %s does not exist yet; waiting for Live to write it\n", path)
+	}
+	first := true
+	tail := &livelog.Tail{
+		Path:  path,
+		Lines: o.scanLines(),
+		Poll:  o.poll,
+		Emit: func(es []livelog.Entry) {
+			if first {
+				// The initial tail: only the latest -n entries.
+				first = false
+				printEntries(stdout, lastMatching(es, o.filter, o.lines))
+				return
+			}
+			printEntries(stdout, lastMatching(es, o.filter, 0))
+		},
+		OnErr: func(err error) { fmt.Fprintln(stderr, "vimabl logs:", err) },
+	}
+	if o.lines == 0 {
+		tail.Lines = 0
+		first = false
+	}
+	_ = tail.Run(ctx) // returns only when ctx ends: Ctrl-C is a normal exit
+	return 0
+}
+
+// lastMatching returns the last max entries that match f (all if max <= 0).
+func lastMatching(es []livelog.Entry, f livelog.Filter, max int) []livelog.Entry {
+	out := es[:0:0]
+	for i := range es {
+		if f.Match(&es[i]) {
+			out = append(out, es[i])
+		}
+	}
+	if max > 0 && len(out) > max {
+		out = out[len(out)-max:]
+	}
+	return out
+}
+
+// printEntries writes entries one per line; a traceback's lines follow its
+// entry, indented.
+func printEntries(w io.Writer, es []livelog.Entry) {
+	var b strings.Builder
+	for i := range es {
+		formatEntry(&b, &es[i])
+	}
+	io.WriteString(w, b.String())
+}
+
+// formatEntry renders one entry as `<local time> <LEVEL> [<component>] <message>`.
+func formatEntry(b *strings.Builder, e *livelog.Entry) {
+	if e.Time.IsZero() {
+		b.WriteString(strings.Repeat(" ", 23))
+	} else {
+		b.WriteString(e.Time.Local().Format("2006-01-02 15:04:05.000"))
+	}
+	fmt.Fprintf(b, " %-8s [%s] ", e.Level, e.Component)
+	if e.Source == livelog.SourceScriptError {
+		b.WriteString("Python traceback:\n")
+		for _, l := range e.Traceback {
+			if l != "" {
+				b.WriteString("    ")
+				b.WriteString(l)
+			}
+			b.WriteByte('\n')
+		}
+		return
+	}
+	b.WriteString(e.Message)
+	b.WriteByte('\n')
+}
