@@ -118,7 +118,9 @@ func TestLogsFollow(t *testing.T) {
 	out := &notifyBuffer{wrote: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- logsMain(ctx, []string{"-f", "-n", "1", "--poll", "10ms", "--live-log", p}, out, &bytes.Buffer{}) }()
+	go func() {
+		done <- logsMain(ctx, []string{"-f", "-n", "1", "--poll", "10ms", "--live-log", p}, out, &bytes.Buffer{})
+	}()
 	waitFor := func(want string) {
 		t.Helper()
 		deadline := time.After(5 * time.Second)
