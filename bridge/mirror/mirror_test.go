@@ -508,3 +508,54 @@ func TestSyncOverflow(t *testing.T) {
 		t.Fatalf("nothing newer was dropped, got %v", err)
 	}
 }
+
+func TestSyncDropsLateEventsUntilNewSession(t *testing.T) {
+	m := New()
+	s := NewSync(m, 0)
+	s.Begin()
+	if _, err := s.Complete(scriptclient.SnapshotReply{SessionID: "s1", Seq: 10, State: json.RawMessage(baseState)}); err != nil {
+		t.Fatal(err)
+	}
+	// A late event the snapshot already contains must not apply twice.
+	s.Event(Event{Seq: 9, Path: "/live/scene/added", Args: []any{int32(0), "dup"}})
+	if len(m.State().Scenes) != 2 {
+		t.Fatal("late event applied twice")
+	}
+	// A new session starts numbering at 1 again.
+	s.Event(Event{Seq: 1, Path: "/live/hello", Args: []any{"s2", "1.0", "12.1"}})
+	s.Event(Event{Seq: 2, Path: "/live/scene/added", Args: []any{int32(0), "new session"}})
+	if st := m.State(); len(st.Scenes) != 3 || st.Scenes[0].Name != "new session" {
+		t.Fatalf("new session's events must apply: %+v", st.Scenes)
+	}
+}
+
+func TestSyncBufferSpanningRestart(t *testing.T) {
+	m := New()
+	s := NewSync(m, 0)
+	s.Begin()
+	for _, ev := range []Event{
+		{Seq: 500, Path: "/live/track/renamed", Args: []any{int32(0), "old session"}},
+		{Seq: 1, Path: "/live/hello", Args: []any{"s2", "1.0", "12.1"}},
+		{Seq: 2, Path: "/live/track/renamed", Args: []any{int32(0), "in snapshot"}},
+		{Seq: 3, Path: "/live/track/renamed", Args: []any{int32(0), "after snapshot"}},
+	} {
+		s.Event(ev)
+	}
+	res, err := s.Complete(scriptclient.SnapshotReply{SessionID: "s2", Seq: 2, State: json.RawMessage(baseState)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.State().Tracks[0].Name != "after snapshot" || res.Applied != 1 {
+		t.Fatalf("got %q, %+v", m.State().Tracks[0].Name, res)
+	}
+	// The snapshot predates a restart that happened while it was in flight.
+	s.Begin()
+	s.Event(Event{Seq: 1, Path: "/live/hello", Args: []any{"s3", "1.0", "12.1"}})
+	s.Event(Event{Seq: 2, Path: "/live/track/renamed", Args: []any{int32(0), "s3"}})
+	if _, err := s.Complete(scriptclient.SnapshotReply{SessionID: "s2", Seq: 40, State: json.RawMessage(baseState)}); !errors.Is(err, ErrSessionChanged) {
+		t.Fatalf("want ErrSessionChanged, got %v", err)
+	}
+	if m.State().Tracks[0].Name != "s3" {
+		t.Fatal("the new session's events must still apply")
+	}
+}

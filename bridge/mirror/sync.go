@@ -14,6 +14,12 @@ import (
 // script's peak rate that is far fewer events than this.
 const DefaultMaxBuffered = 200_000
 
+// ErrSessionChanged is returned (wrapped) by Complete when a /live/hello of
+// a session other than the snapshot's arrived while it was in flight: the
+// script restarted after the snapshot was taken, so the mirror needs another
+// resync.
+var ErrSessionChanged = errors.New("the script started a new session while the snapshot was in flight")
+
 // ErrBufferOverflow is returned (wrapped) by Complete when events newer than
 // the snapshot had to be dropped while it was in flight: the mirror is
 // behind and needs another resync.
@@ -34,6 +40,11 @@ type Event struct {
 // the snapshot's, dropping the others (the snapshot already contains them).
 // Events without a sequence number are always applied after the snapshot.
 //
+// After a snapshot, events with a sequence number at or below its seq are
+// dropped even when they arrive late, until a /live/hello (a new session,
+// whose numbering starts over) arrives. A /live/hello in the buffer of the
+// snapshot's own session marks everything before it as superseded.
+//
 // Methods are safe for concurrent use; events are applied in the order
 // Event is called.
 type Sync struct {
@@ -45,6 +56,7 @@ type Sync struct {
 	buf        []Event
 	maxDropped int64 // highest seq dropped for lack of room; -1 when none
 	dropped    int   // events dropped for lack of room in this resync
+	floor      int64 // events with 0 < seq <= floor are already in the state
 }
 
 // NewSync returns a Sync for m that buffers at most maxBuffered events
@@ -67,7 +79,8 @@ func (s *Sync) Resyncing() bool {
 }
 
 // Event applies ev to the mirror, or buffers it while a snapshot is in
-// flight (buffered=true; changed and err are then zero). A failed Apply
+// flight (buffered=true; changed and err are then zero). An event the last
+// snapshot already contains is dropped (all results zero). A failed Apply
 // returns its error and leaves the state untouched.
 func (s *Sync) Event(ev Event) (changed, buffered bool, err error) {
 	s.mu.Lock()
@@ -85,6 +98,12 @@ func (s *Sync) Event(ev Event) (changed, buffered bool, err error) {
 		}
 		s.buf = append(s.buf, ev)
 		return false, true, nil
+	}
+	if ev.Path == "/live/hello" {
+		s.floor = 0 // a new session numbers its events from 1 again
+	}
+	if ev.Seq != 0 && ev.Seq <= s.floor {
+		return false, false, nil
 	}
 	changed, err = s.m.applySeq(ev.Seq, ev.Path, ev.Args)
 	return changed, false, err
@@ -123,10 +142,29 @@ func (s *Sync) Complete(snap scriptclient.SnapshotReply) (ResyncResult, error) {
 	s.inFlight = false
 	s.buf = nil
 	if err := s.m.LoadSnapshot(snap); err != nil {
-		s.replay(buf, -1, &res)
+		s.replay(buf, -1, "", &res)
 		return res, fmt.Errorf("resync: %w", err)
 	}
-	errs := s.replay(buf, snap.Seq, &res)
+	s.floor = snap.Seq
+	// Events before the snapshot's own session began are superseded.
+	for i := len(buf) - 1; i >= 0; i-- {
+		if buf[i].Path == "/live/hello" && helloSession(buf[i]) == snap.SessionID && snap.SessionID != "" {
+			res.Skipped += i
+			buf = buf[i:]
+			break
+		}
+	}
+	// A hello of another session after that means the snapshot is already old.
+	newer := false
+	for _, ev := range buf {
+		if ev.Path == "/live/hello" && helloSession(ev) != snap.SessionID {
+			newer = true
+		}
+	}
+	errs := s.replay(buf, snap.Seq, snap.SessionID, &res)
+	if newer {
+		errs = append(errs, ErrSessionChanged)
+	}
 	if s.maxDropped > snap.Seq {
 		errs = append(errs, fmt.Errorf("%d events: %w", s.dropped, ErrBufferOverflow))
 	}
@@ -145,15 +183,30 @@ func (s *Sync) Abort() ResyncResult {
 	buf := s.buf
 	s.inFlight = false
 	s.buf = nil
-	s.replay(buf, -1, &res)
+	s.replay(buf, -1, "", &res)
 	return res
 }
 
-// replay applies buffered events with seq > after (seq 0 always applies).
-// It is called with s.mu held.
-func (s *Sync) replay(buf []Event, after int64, res *ResyncResult) []error {
+// helloSession returns the session id of a /live/hello event, "" if absent.
+func helloSession(ev Event) string {
+	if len(ev.Args) > 0 {
+		if id, ok := ev.Args[0].(string); ok {
+			return id
+		}
+	}
+	return ""
+}
+
+// replay applies buffered events with seq > after (seq 0 always applies);
+// a hello of a session other than session starts a new numbering, after
+// which everything applies. It is called with s.mu held.
+func (s *Sync) replay(buf []Event, after int64, session string, res *ResyncResult) []error {
 	var errs []error
 	for _, ev := range buf {
+		if ev.Path == "/live/hello" && helloSession(ev) != session {
+			after = -1 // a new session numbers from 1 again
+			s.floor = 0
+		}
 		if ev.Seq != 0 && ev.Seq <= after {
 			res.Skipped++
 			continue
