@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -87,8 +88,9 @@ func (c *Client) Command(ctx context.Context, line string) (json.RawMessage, err
 		return nil, fmt.Errorf("command of %d bytes: longer than the script's 64 KiB limit", len(line))
 	}
 	deadline := time.Now().Add(c.timeout)
+	ctxDeadline := false
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+		deadline, ctxDeadline = d, true
 	}
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -105,7 +107,7 @@ func (c *Client) Command(ctx context.Context, line string) (json.RawMessage, err
 		return nil, fmt.Errorf("set deadline on %s: %w", c.addr, err)
 	}
 	if _, err := io.WriteString(conn, line+"\n"); err != nil {
-		return nil, c.wrapIO(dctx, line, "send", err)
+		return nil, c.wrapIO(ctx, ctxDeadline, line, "send", err)
 	}
 	// Half-close so a server that reads until end of stream sees it too.
 	if tc, ok := conn.(*net.TCPConn); ok {
@@ -113,7 +115,7 @@ func (c *Client) Command(ctx context.Context, line string) (json.RawMessage, err
 	}
 	body, err := io.ReadAll(io.LimitReader(conn, MaxReplySize+1))
 	if err != nil {
-		return nil, c.wrapIO(dctx, line, "read reply to", err)
+		return nil, c.wrapIO(ctx, ctxDeadline, line, "read reply to", err)
 	}
 	if len(body) > MaxReplySize {
 		return nil, fmt.Errorf("command %q at %s: %w", line, c.addr, ErrReplyTooLarge)
@@ -121,10 +123,19 @@ func (c *Client) Command(ctx context.Context, line string) (json.RawMessage, err
 	return parseReply(line, body)
 }
 
-// wrapIO turns a socket error into one that says whether the context ended.
-func (c *Client) wrapIO(ctx context.Context, line, what string, err error) error {
+// wrapIO turns a socket error into one that says whether the caller's
+// context ended. The socket deadline can fire a moment before the context
+// notices its own, so a socket timeout at the context's deadline is reported
+// as context.DeadlineExceeded.
+func (c *Client) wrapIO(ctx context.Context, ctxDeadline bool, line, what string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%s %q at %s: %w", what, line, c.addr, ctxErr)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if ctxDeadline {
+			return fmt.Errorf("%s %q at %s: %w", what, line, c.addr, context.DeadlineExceeded)
+		}
+		return fmt.Errorf("%s %q at %s: no reply within %v: %w", what, line, c.addr, c.timeout, err)
 	}
 	return fmt.Errorf("%s %q at %s: %w", what, line, c.addr, err)
 }
