@@ -1,0 +1,124 @@
+"""Fire-and-forget OSC events over UDP, off Live's main thread.
+
+Live's main thread only numbers an event and appends it to a queue
+(``emit``): no encoding and no socket call happen there, so a burst of
+changes costs Live microseconds. A sender thread wakes up, encodes and sends.
+A send that fails (nobody listening, WinError 10054 on Windows, a full buffer)
+is counted and forgotten: the bridge notices the gap from the sequence numbers
+and resynchronises.
+"""
+
+import collections
+import socket
+import threading
+import time
+
+from .logging_config import log
+from .osc import encode_event
+
+# Events waiting for the sender thread. Far above any real burst (a Set of
+# 100 tracks x 32 scenes loads in ~15 000 events); beyond it events are
+# dropped and counted rather than growing without bound.
+MAX_PENDING = 200000
+
+# A large send buffer absorbs bursts when the receiver is momentarily slow.
+SEND_BUFFER = 4 * 1024 * 1024
+
+
+class UdpSender(object):
+    """Numbers events on the caller's (main) thread and sends them on its own."""
+
+    def __init__(self, host="127.0.0.1", port=9002):
+        self.host = host
+        self.port = port
+        self._seq = 0
+        self._pending = collections.deque()
+        self._wake = threading.Event()
+        self._armed = False  # a wake-up is already signalled
+        self._stop = threading.Event()
+        self._thread = None
+        self._sock = None
+        self.sent = 0
+        self.errors = 0
+        self.dropped = 0
+
+    @property
+    def seq(self):
+        """The number of the last event emitted (0 before the first)."""
+        return self._seq
+
+    def start(self):
+        """Open the socket and start the sender thread."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        except OSError:
+            pass  # the OS may cap it; the default still works
+        self._sock = sock
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="VimAbl-udp", daemon=True)
+        self._thread.start()
+
+    def emit(self, path, args=()):
+        """Number one event and queue it; main thread only. Returns its seq."""
+        self._seq += 1
+        if len(self._pending) >= MAX_PENDING:
+            self.dropped += 1
+            return self._seq
+        self._pending.append((self._seq, time.time(), path, args))
+        if not self._armed:
+            self._armed = True
+            self._wake.set()
+        return self._seq
+
+    def stop(self, timeout=1.0):
+        """Send what is queued (best effort), stop the thread, close the socket."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
+
+    def flush(self, timeout=1.0):
+        """Wait until the queue is empty (tests and benchmarks)."""
+        deadline = time.time() + timeout
+        while self._pending and time.time() < deadline:
+            self._wake.set()
+            time.sleep(0.0005)
+        return not self._pending
+
+    def _run(self):
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self._armed = False
+            self._send_pending()
+            if self._stop.is_set():
+                self._send_pending()
+                return
+
+    def _send_pending(self):
+        pending = self._pending
+        addr = (self.host, self.port)
+        sock = self._sock
+        while pending:
+            seq, ts, path, args = pending.popleft()
+            try:
+                data = encode_event(seq, ts, path, args)
+            except (ValueError, TypeError) as exc:
+                self.errors += 1
+                log("UDP", "cannot encode %s #%d: %s" % (path, seq, exc), "ERROR")
+                continue
+            try:
+                sock.sendto(data, addr)
+                self.sent += 1
+            except (OSError, AttributeError):
+                # Nobody listening (ECONNREFUSED / WinError 10054), buffer
+                # full, or the socket was closed by stop(): fire-and-forget.
+                self.errors += 1
