@@ -1,1 +1,1 @@
-"""The fake _Framework package (see docs/fakelive.md)."""
+"""A minimal fake of Ableton's _Framework package (only what Remote Scripts use)."""

@@ -1,0 +1,205 @@
+"""Benchmarks of the Remote Script in the fake Live (`make bench`).
+
+Prints figures against the goals of the remote_script issue; it is not a test
+and asserts nothing about time. Run: python3 remote_script/tests/bench_script.py
+"""
+
+import gc
+import os
+import statistics
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from live_support import ScriptHarness  # noqa: E402
+from support import decode_event, script_module  # noqa: E402
+
+
+def us(seconds):
+    return seconds * 1e6
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100.0))]
+
+
+def line(name, value, goal):
+    print("  %-58s %12s   goal %s" % (name, value, goal))
+
+
+def small(fake):
+    import sets
+
+    sets.build_set(fake, tracks=8, scenes=8, devices=2, params=8, returns=2, clips=True)
+
+
+def bench_update_display_idle():
+    h = ScriptHarness(build_set=small)
+    try:
+        inst = h.load()
+        h.settle(quiet=0.3)
+        times = []
+        perf = time.perf_counter
+        for _ in range(5000):
+            t0 = perf()
+            inst.update_display()
+            times.append(perf() - t0)
+        line("update_display() idle, median", "%.1f µs" % us(statistics.median(times)), "<= 20 µs")
+        line("update_display() idle, p99", "%.1f µs" % us(pct(times, 99)), "-")
+    finally:
+        h.close()
+
+
+def bench_log():
+    lc = script_module("logging_config")
+    lc.init_logging(lambda line: None, queue_max=10 ** 7)
+    lc.set_enabled_levels(["INFO", "WARNING", "ERROR", "CRITICAL"])
+    log = lc.log
+    perf = time.perf_counter
+    for level, label, goal in (("INFO", "log() enabled", "<= 2 µs"), ("DEBUG", "log() filtered (DEBUG)", "<= 0.3 µs")):
+        per_call = []
+        for _ in range(200):
+            t0 = perf()
+            for _ in range(500):
+                log("Bench", "a message", level)
+            per_call.append((perf() - t0) / 500)
+            lc.clear_log_queue()
+        line(label + ", median", "%.3f µs" % us(statistics.median(per_call)), goal)
+    lc.init_logging(None)
+
+
+def bench_latency():
+    h = ScriptHarness(build_set=small)
+    try:
+        h.load()
+        h.settle(quiet=0.3)
+        h.udp.settimeout(1.0)
+        track = h.song.tracks[0]
+        lat = []
+        perf = time.perf_counter
+        for i in range(2000):
+            t0 = perf()
+            track.mute = not track.mute  # a Live change; the listener fires inside it
+            while True:
+                data = h.udp.recv(65536)
+                if decode_event(data)[2] == "/live/track/mute":
+                    break
+            lat.append(perf() - t0)
+        line("Live change -> UDP datagram, p50", "%.0f µs" % us(pct(lat, 50)), "-")
+        line("Live change -> UDP datagram, p99", "%.0f µs" % us(pct(lat, 99)), "<= 2 ms")
+    finally:
+        h.close()
+
+
+def bench_storm():
+    h = ScriptHarness(build_set=small)
+    try:
+        inst = h.load()
+        h.settle(quiet=0.3)
+        m = h.mark()
+        song = h.song
+        tracks = list(song.tracks)
+        params = [p for t in tracks for d in t.devices for p in d.parameters]
+        n = 10000
+        perf = time.perf_counter
+        ticks = []
+        t_start = perf()
+        for i in range(n):
+            if i % 2:
+                tracks[i % len(tracks)].name = "n%d" % i
+            else:
+                p = params[i % len(params)]
+                p.value = p.min + (p.max - p.min) * ((i % 97) / 96.0)
+            if i % 1000 == 999:  # Live ticks in between bursts
+                t0 = perf()
+                inst.update_display()
+                ticks.append(perf() - t0)
+        storm_s = perf() - t_start
+        # Let trailing edges go out, timing every tick.
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            t0 = perf()
+            inst.update_display()
+            ticks.append(perf() - t0)
+            h.pump()
+            time.sleep(0.01)
+        inst.sender.flush(2.0)
+        time.sleep(0.05)
+        h.pump()
+        got = h.events[m:]
+        renames = [e for e in got if e[2] == "/live/track/renamed"]
+        seqs = [e[0] for e in got]
+        lost = (seqs[-1] - seqs[0] + 1) - len(seqs) if seqs else n
+        finals = {}
+        for e in got:
+            if e[2] == "/live/device/param":
+                finals[tuple(e[3][:3])] = e[3][3]
+        wrong = 0
+        for ti, t in enumerate(tracks):
+            for di, d in enumerate(t.devices):
+                for pi, p in enumerate(d.parameters):
+                    key = (ti, di, pi)
+                    if key in finals and finals[key] != float(p.value):
+                        wrong += 1
+        line("storm: %d changes applied in" % n, "%.0f ms" % (storm_s * 1000), "-")
+        line("storm: longest update_display()", "%.2f ms" % (max(ticks) * 1000), "<= 5 ms")
+        line("storm: renames sent / made", "%d / %d" % (len(renames), n // 2), "all")
+        line("storm: events lost (sequence gaps)", "%d" % lost, "0")
+        line("storm: parameters whose last event != final value", "%d" % wrong, "0")
+    finally:
+        h.close()
+
+
+def bench_registration():
+    import sets
+
+    def big(fake):
+        sets.build_set(fake, tracks=100, scenes=32, devices=4, params=16, returns=2, clips=True)
+
+    h = ScriptHarness(build_set=big)
+    try:
+        gc.collect()
+        t0 = time.perf_counter()
+        inst = h.load()
+        load_s = time.perf_counter() - t0
+        st = inst.observers.stats()
+        line("register 100 tracks x 32 scenes x 4 devices x 16 params", "%.0f ms" % (load_s * 1000),
+             "(%d listeners)" % st["listener_count"])
+        h.settle(quiet=0.3)
+        song = h.song
+        # The fake's own cost of creating a track, with the script observing...
+        t0 = time.perf_counter()
+        song.create_audio_track(-1)
+        with_script = time.perf_counter() - t0
+        inst.sender.flush(2.0)
+        line("add one track to it (fake + script, one listener call)", "%.1f ms" % (with_script * 1000),
+             "only that track's cost")
+        st2 = inst.observers.stats()
+        line("listeners added for that track", "%d" % (st2["listener_count"] - st["listener_count"]), "32 slots + track")
+    finally:
+        h.close()
+    # ...and without it, to isolate what the script adds.
+    h = ScriptHarness(build_set=big)
+    try:
+        t0 = time.perf_counter()
+        h.song.create_audio_track(-1)
+        bare = time.perf_counter() - t0
+        line("add one track without the script (fake alone)", "%.1f ms" % (bare * 1000), "-")
+    finally:
+        h.close()
+
+
+def main():
+    print("VimAbl Remote Script benchmarks (Python %s, fake Live)" % sys.version.split()[0])
+    bench_log()
+    bench_update_display_idle()
+    bench_latency()
+    bench_storm()
+    bench_registration()
+
+
+if __name__ == "__main__":
+    main()
