@@ -3,6 +3,9 @@ package mirror
 import (
 	"context"
 	"testing"
+	"time"
+
+	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
 // liveSim is what the live tests need from the fake Live.
@@ -15,7 +18,12 @@ type liveSim interface {
 // events to 127.0.0.1:eventsPort, and stops it when the test ends.
 func startSim(t *testing.T, eventsPort int) liveSim {
 	t.Helper()
-	// TEMPORARY until remotescript.StartSim lands (remote_script owner).
-	t.Skip("remotescript.StartSim has not landed yet")
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sim, err := remotescript.StartSim(ctx, remotescript.SimOptions{EventsPort: eventsPort})
+	if err != nil {
+		t.Fatalf("starting the fake Live: %v", err)
+	}
+	t.Cleanup(func() { sim.Stop() })
+	return sim
 }

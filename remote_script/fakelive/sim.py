@@ -1,1 +1,236 @@
-"""Placeholder so the embed pattern matches until the fake Live lands."""
+"""The process behind `vimabl sim` and `vimabl demo`: the real Remote Script
+running inside the fake Live (docs/fakelive.md, "sim.py").
+
+Prints ``vimabl-sim ready command=HOST:PORT events=HOST:PORT log=FILE`` once
+the script's command port answers, then ticks until SIGINT/SIGTERM or
+``quit``. Control lines on stdin are answered with one line each,
+``ok <command>`` or ``error <reason>``.
+"""
+
+import argparse
+import json
+import os
+import queue
+import signal
+import sys
+import tempfile
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import scenarios  # noqa: E402
+import sets  # noqa: E402
+from runtime import FakeLive  # noqa: E402
+
+RANDOM_PER_TICK = 25  # random edits per 100 ms tick: a busy but human pace
+
+
+def say(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def write_config(script_dir, command_port, events_port):
+    path = os.path.join(script_dir, "config.json")
+    if command_port == 9001 and events_port == 9002:
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    with open(path, "w") as f:
+        json.dump({"command_port": command_port, "events_port": events_port}, f)
+
+
+class Sim(object):
+    def __init__(self, args):
+        self.args = args
+        self.fake = FakeLive(log_path=args.live_log)
+        self.stop = threading.Event()
+        self.lines = queue.Queue()
+        self.random = None  # (RandomEdits, remaining, seed)
+        self.set_loads = 0
+        self.driver = None
+
+    def build(self, fake):
+        if self.args.scenario == "set-load" and self.set_loads == 0:
+            sets.big_set(fake)
+        elif self.set_loads % 2:
+            sets.build_set(fake, tracks=12, scenes=10, devices=3, params=6, returns=1, tempo=96.0,
+                           file_path="/Users/demo/Music/Other Project/Other.als")
+        else:
+            sets.demo_set(fake)
+
+    def start(self):
+        self.build(self.fake)
+        self.fake.load_script(self.args.script_dir)
+        if self.fake.script is None:
+            raise SystemExit("vimabl-sim: the Remote Script failed to load; see %s" % self.args.live_log)
+        self.driver = scenarios.scenario(self.args.scenario, self.fake, self.args.seed)
+        script = self.fake.script
+        self.fake.run_until(lambda: script.command_address() is not None, timeout=10.0)
+        addr = script.command_address()
+        if addr is None:
+            raise SystemExit("vimabl-sim: the script's command port %d did not open (is it used by another "
+                             "program?); see %s" % (self.args.command_port, self.args.live_log))
+        if self.args.command_port == 0:
+            # Keep the port the script picked: later instances (restart,
+            # set-load) bind it again, as Live's would bind 9001.
+            self.args.command_port = addr[1]
+            write_config(self.args.script_dir, addr[1], self.args.events_port)
+        say("vimabl-sim ready command=%s:%d events=127.0.0.1:%d log=%s" % (
+            addr[0], addr[1], self.args.events_port, self.args.live_log))
+
+    def read_stdin(self):
+        for line in sys.stdin:
+            self.lines.put(line.strip())
+        # EOF is ignored: the sim runs until a signal or `quit`.
+
+    def between_ticks(self):
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                break
+            if line:
+                self.control(line)
+
+    def on_tick(self):
+        if self.driver is not None:
+            self.driver.on_tick()
+        if self.random is not None:
+            edits, remaining, seed = self.random
+            n = min(RANDOM_PER_TICK, remaining)
+            for _ in range(n):
+                edits.step()
+            remaining -= n
+            if remaining <= 0:
+                self.random = None
+                say("ok random %d" % seed)
+            else:
+                self.random = (edits, remaining, seed)
+
+    def control(self, line):
+        cmd, _, rest = line.partition(" ")
+        try:
+            if cmd == "random":
+                parts = rest.split()
+                if len(parts) != 2:
+                    raise ValueError("usage: random <seed> <count>")
+                seed, count = int(parts[0]), int(parts[1])
+                if self.random is not None:
+                    raise ValueError("a random run is in progress")
+                if count <= 0:
+                    say("ok random %d" % seed)
+                    return
+                self.random = (scenarios.RandomEdits(self.fake, seed), count, seed)
+                return  # answered when done
+            if cmd == "restart":
+                path = self.args.script_dir
+                self.fake.unload_script()
+                self.fake.load_script(path)
+                self.wait_port()
+                say("ok restart")
+            elif cmd == "set-load":
+                self.set_loads += 1
+                self.fake.replace_set(self.build)
+                self.wait_port()
+                say("ok set-load")
+            elif cmd == "edit":
+                edit(self.fake, json.loads(rest))
+                say("ok edit")
+            elif cmd == "quit":
+                say("ok quit")
+                self.stop.set()
+            else:
+                raise ValueError("unknown command %r (random, restart, set-load, edit, quit)" % cmd)
+        except Exception as exc:  # a bad line is answered, never fatal
+            say("error %s" % str(exc).replace("\n", " "))
+
+    def wait_port(self):
+        script = self.fake.script
+        if script is None:
+            raise RuntimeError("the Remote Script failed to load; see %s" % self.args.live_log)
+        self.fake.run_until(lambda: script.command_address() is not None, timeout=10.0)
+
+    def run(self):
+        threading.Thread(target=self.read_stdin, name="sim-stdin", daemon=True).start()
+        last_tick = [self.fake.ticks]
+
+        def between():
+            self.between_ticks()
+            if self.fake.ticks != last_tick[0]:
+                last_tick[0] = self.fake.ticks
+                self.on_tick()
+
+        self.fake.run_forever(self.stop, between)
+        self.fake.close()
+
+
+def edit(fake, e):
+    """One scripted edit from a JSON object (the sim's `edit` line)."""
+    song = fake.song
+    op = e.get("op")
+    if op == "rename_track":
+        song.tracks[e["track"]].name = e["name"]
+    elif op == "mute_track":
+        song.tracks[e["track"]].mute = bool(e.get("mute", True))
+    elif op == "set_volume":
+        song.tracks[e["track"]].mixer_device.volume.value = float(e["value"])
+    elif op == "set_param":
+        song.tracks[e["track"]].devices[e["device"]].parameters[e["param"]].value = float(e["value"])
+    elif op == "create_track":
+        (song.create_midi_track if e.get("type") == "midi" else song.create_audio_track)(int(e.get("index", -1)))
+    elif op == "delete_track":
+        song.delete_track(int(e["track"]))
+    elif op == "create_scene":
+        song.create_scene(int(e.get("index", -1)))
+    elif op == "delete_scene":
+        song.delete_scene(int(e["scene"]))
+    elif op == "move_scene":
+        song.move_scene(int(e["from"]), int(e["to"]))
+    elif op == "rename_scene":
+        song.scenes[e["scene"]].name = e["name"]
+    elif op == "set_tempo":
+        song.tempo = float(e["tempo"])
+    elif op == "play":
+        song.start_playing()
+    elif op == "stop":
+        song.stop_playing()
+    elif op == "select_track":
+        song.view.selected_track = song.tracks[e["track"]]
+    elif op == "select_scene":
+        song.view.selected_scene = song.scenes[e["scene"]]
+    elif op == "highlight":
+        song.view.highlight(int(e["track"]), int(e["scene"]))
+    elif op == "show_view":
+        fake.application.view.show_view(e["view"])
+    elif op == "set_file_path":
+        song.set_file_path(e["path"])
+    else:
+        raise ValueError("unknown edit op %r" % op)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Run the VimAbl Remote Script inside a fake Ableton Live.")
+    p.add_argument("--script-dir", required=True, help="the Remote Script's folder (named like in Live, e.g. VimAbl)")
+    p.add_argument("--command-port", type=int, default=9001, help="TCP port of the script's commands (0: any free)")
+    p.add_argument("--events-port", type=int, default=9002, help="UDP port the script sends events to")
+    p.add_argument("--scenario", default="idle", choices=["idle", "edit-storm", "set-load", "demo"])
+    p.add_argument("--live-log", default=None, help="where to write Live's Log.txt (default: a temp file)")
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args(argv)
+    if args.live_log is None:
+        fd, args.live_log = tempfile.mkstemp(prefix="vimabl-sim-", suffix="-Log.txt")
+        os.close(fd)
+    write_config(args.script_dir, args.command_port, args.events_port)
+    sim = Sim(args)
+    signal.signal(signal.SIGINT, lambda *a: sim.stop.set())
+    signal.signal(signal.SIGTERM, lambda *a: sim.stop.set())
+    sim.start()
+    sim.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
