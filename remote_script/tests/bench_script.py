@@ -167,7 +167,7 @@ def bench_registration():
         load_s = time.perf_counter() - t0
         st = inst.observers.stats()
         line("register 100 tracks x 32 scenes x 4 devices x 16 params", "%.0f ms" % (load_s * 1000),
-             "(%d listeners)" % st["listener_count"])
+             "- (%d listeners)" % st["listener_count"])
         h.settle(quiet=0.3)
         song = h.song
         # The fake's own cost of creating a track, with the script observing...
