@@ -1,0 +1,251 @@
+package oscin
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hypebeast/go-osc/osc"
+	"github.com/vimabl/vimabl/bridge/metrics"
+)
+
+func marshal(t testing.TB, p osc.Packet) []byte {
+	t.Helper()
+	b, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func seqMsg(seq int32, ts any, path string, args ...any) *osc.Message {
+	m := osc.NewMessage("/live/seq", seq, ts, path)
+	m.Append(args...)
+	return m
+}
+
+func TestDecodeWrappedEventWithEveryType(t *testing.T) {
+	ts := 1795000000.123456
+	data := marshal(t, seqMsg(42, ts, "/live/track/renamed", int32(3), "Bass", true, false, 0.85, float32(0.5), []byte{1, 2}, nil, int64(7)))
+	evs, err := Decode(data, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := evs[0]
+	if ev.Seq != 42 || ev.Path != "/live/track/renamed" {
+		t.Fatalf("got %+v", ev)
+	}
+	if got := float64(ev.Timestamp.UnixNano()) / 1e9; math.Abs(got-ts) > 1e-6 {
+		t.Fatalf("timestamp %f, want %f (float64 must keep microseconds)", got, ts)
+	}
+	want := []any{int32(3), "Bass", true, false, 0.85, 0.5, []byte{1, 2}, nil, int64(7)}
+	if len(ev.Args) != len(want) {
+		t.Fatalf("args %v", ev.Args)
+	}
+	for i := range want {
+		if b, ok := want[i].([]byte); ok {
+			if string(ev.Args[i].([]byte)) != string(b) {
+				t.Errorf("arg %d = %v", i, ev.Args[i])
+			}
+			continue
+		}
+		if ev.Args[i] != want[i] {
+			t.Errorf("arg %d = %v (%T), want %v (%T)", i, ev.Args[i], ev.Args[i], want[i], want[i])
+		}
+	}
+}
+
+func TestDecodeOldFloat32TimestampAndUnwrapped(t *testing.T) {
+	evs, err := Decode(marshal(t, seqMsg(1, float32(1.7e9), "/live/transport/play", true)), time.Now())
+	if err != nil || evs[0].Seq != 1 || evs[0].Timestamp.Unix() < 1.69e9 {
+		t.Fatalf("float32 timestamp: %v %+v", err, evs)
+	}
+	evs, err = Decode(marshal(t, osc.NewMessage("/live/track/mute", int32(0), true)), time.Now())
+	if err != nil || evs[0].Seq != 0 || evs[0].Path != "/live/track/mute" || !evs[0].Timestamp.IsZero() {
+		t.Fatalf("unwrapped: %v %+v", err, evs)
+	}
+}
+
+func TestDecodeBundleInOrder(t *testing.T) {
+	b := osc.NewBundle(time.Now())
+	b.Append(seqMsg(1, 1.0, "/live/batch/start", int32(1)))
+	b.Append(seqMsg(2, 1.0, "/live/track/deleted", int32(0)))
+	evs, err := Decode(marshal(t, b), time.Now())
+	if err != nil || len(evs) != 2 || evs[0].Seq != 1 || evs[1].Seq != 2 {
+		t.Fatalf("%v %+v", err, evs)
+	}
+}
+
+func TestDecodeRejectsJunk(t *testing.T) {
+	good := marshal(t, seqMsg(5, 1.0, "/live/x"))
+	cases := map[string][]byte{
+		"empty":        {},
+		"unaligned":    []byte("/a\x00"),
+		"text":         []byte("hello world!"),
+		"truncated":    good[:len(good)-4],
+		"no seq":       marshal(t, osc.NewMessage("/live/seq")),
+		"seq not int":  marshal(t, osc.NewMessage("/live/seq", "x", 1.0, "/p")),
+		"negative seq": marshal(t, osc.NewMessage("/live/seq", int32(-1), 1.0, "/p")),
+		"bad ts":       marshal(t, osc.NewMessage("/live/seq", int32(1), "now", "/p")),
+		"bad path":     marshal(t, osc.NewMessage("/live/seq", int32(1), 1.0, "nope")),
+		"bad tag":      append([]byte("/a\x00\x00,z\x00\x00"), 0, 0, 0, 0),
+		"huge blob":    append([]byte("/a\x00\x00,b\x00\x00"), 0x7f, 0xff, 0xff, 0xff),
+	}
+	for name, data := range cases {
+		if _, err := Decode(data, time.Now()); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: want ErrMalformed, got %v", name, err)
+		}
+	}
+}
+
+func TestTracker(t *testing.T) {
+	var tr Tracker
+	obs := func(seq int64, path string, args ...any) Verdict {
+		return tr.Observe(&Event{Seq: seq, Path: path, Args: args})
+	}
+	if v := obs(1, "/live/hello", "s1"); v != Restart {
+		t.Fatalf("first hello: %v", v)
+	}
+	for s := int64(2); s <= 10; s++ {
+		if v := obs(s, "/live/x"); v != InOrder {
+			t.Fatalf("seq %d: %v", s, v)
+		}
+	}
+	if v := obs(10, "/live/x"); v != Duplicate {
+		t.Fatalf("duplicate: %v", v)
+	}
+	if v := obs(14, "/live/x"); v != Gap || tr.LastGap() != 3 {
+		t.Fatalf("gap: %v lost %d", v, tr.LastGap())
+	}
+	if v := obs(12, "/live/x"); v != Late {
+		t.Fatalf("late: %v", v)
+	}
+	if v := obs(12, "/live/x"); v != Duplicate {
+		t.Fatalf("late duplicate: %v", v)
+	}
+	// A restarted script numbers from 1 again: not 14 duplicates.
+	if v := obs(1, "/live/hello", "s2"); v != Restart || tr.Session() != "s2" {
+		t.Fatalf("new session: %v", v)
+	}
+	if v := obs(2, "/live/x"); v != InOrder {
+		t.Fatalf("after restart: %v", v)
+	}
+	for s := int64(3); s < 200; s++ {
+		obs(s, "/live/x")
+	}
+	// Numbering starts over and the hello was lost.
+	if v := obs(1, "/live/x"); v != Restart {
+		t.Fatalf("restart without hello: %v", v)
+	}
+	if v := obs(0, "/live/unwrapped"); v != InOrder {
+		t.Fatalf("unwrapped: %v", v)
+	}
+}
+
+func listen(t *testing.T) (*Receiver, *metrics.Counters, *net.UDPConn) {
+	t.Helper()
+	c := metrics.New()
+	r, err := Listen("127.0.0.1:0", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := net.DialUDP("udp", nil, r.LocalAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close(); r.Close() })
+	return r, c, out
+}
+
+func TestReceiverKeepsOrderAndSurvivesJunk(t *testing.T) {
+	r, c, out := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	const n = 2000
+	for i := 1; i <= n; i++ {
+		if i%100 == 0 {
+			out.Write([]byte("garbage!")) // counted as malformed by the decoder
+		}
+		out.Write(marshal(t, seqMsg(int32(i), 1.0, "/live/x", int32(i))))
+	}
+	want, junk := int64(1), 0
+	timeout := time.After(10 * time.Second)
+	for want <= n {
+		select {
+		case d := <-r.Datagrams():
+			evs, err := Decode(d.Data, d.Received)
+			if err != nil {
+				junk++
+				continue
+			}
+			if evs[0].Seq != want {
+				t.Fatalf("got seq %d, want %d: order lost", evs[0].Seq, want)
+			}
+			want++
+		case <-timeout:
+			t.Fatalf("stalled at %d", want)
+		}
+	}
+	if junk != n/100 || c.Received.Load() != n+n/100 || c.OverflowDrops.Load() != 0 {
+		t.Fatalf("junk %d received %d overflow %d", junk, c.Received.Load(), c.OverflowDrops.Load())
+	}
+}
+
+func TestReceiverCountsOverflowWhenTheConsumerStalls(t *testing.T) {
+	r, c, out := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	msg := marshal(t, seqMsg(1, 1.0, "/live/x"))
+	total := QueueLen + 5000
+	for i := 0; i < total; i++ {
+		out.Write(msg)
+		if i%20000 == 0 {
+			time.Sleep(time.Millisecond) // let the reader keep up with the kernel buffer
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Received.Load() < uint64(total) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := c.OverflowDrops.Load(); got == 0 || int(c.Received.Load())-int(got) != len(r.Datagrams()) {
+		t.Fatalf("received %d, overflow %d, queued %d", c.Received.Load(), got, len(r.Datagrams()))
+	}
+	cancel()
+	<-done
+}
+
+func TestPortInUseIsAClearError(t *testing.T) {
+	r, _, _ := listen(t)
+	_, err := Listen(r.LocalAddr().String(), nil)
+	if !errors.Is(err, ErrPortInUse) {
+		t.Fatalf("want ErrPortInUse, got %v", err)
+	}
+	if want := "UDP port"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error should name the port: %v", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(marshal(f, seqMsg(1, 1.0, "/live/track/renamed", int32(0), "Bass")))
+	b := osc.NewBundle(time.Now())
+	b.Append(seqMsg(2, 1.0, "/live/x", []byte{1, 2, 3}, nil, true))
+	f.Add(marshal(f, b))
+	f.Add([]byte("/a\x00\x00,b\x00\x00\x7f\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		evs, err := Decode(data, time.Now())
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("error not wrapping ErrMalformed: %v", err)
+		}
+		for _, ev := range evs {
+			if ev.Path == "" || ev.Path[0] != '/' {
+				t.Fatalf("decoded an event without a path: %+v", ev)
+			}
+		}
+	})
+}
