@@ -8,11 +8,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/vimabl/vimabl/bridge/livelog"
 	"github.com/vimabl/vimabl/bridge/metrics"
+	"github.com/vimabl/vimabl/bridge/mirror"
+	"github.com/vimabl/vimabl/bridge/oscin"
+	"github.com/vimabl/vimabl/bridge/scriptclient"
+	"github.com/vimabl/vimabl/bridge/wshub"
 )
 
 // Config says where the engine listens and what it talks to. Zero values
@@ -43,6 +52,18 @@ const (
 	DefaultCommandAddr = "127.0.0.1:9001"
 )
 
+// Timing of the engine's background work.
+const (
+	aliveWindow    = 3 * time.Second  // hello/heartbeat this recent = streaming
+	degradedWindow = 10 * time.Second // a gap this recent = degraded
+	pingEvery      = 3 * time.Second  // PING probe period (the port is Hammerspoon's too)
+	pingTimeout    = time.Second
+	installedEvery = 5 * time.Second
+	rebindEvery    = 2 * time.Second // retry of a port taken by another program
+	findLogEvery   = 10 * time.Second
+	tailLines      = 5000
+)
+
 // ErrNotRunning is returned by calls that need a started engine.
 var ErrNotRunning = errors.New("bridge engine is not running")
 
@@ -50,44 +71,686 @@ var ErrNotRunning = errors.New("bridge engine is not running")
 // never block on the network or the disk, except Command and Resync, which
 // take a context.
 type Engine struct {
-	cfg Config
-	// The engine's owner fills in the rest (issue 3).
+	cfg    Config
+	log    *slog.Logger
+	c      *metrics.Counters
+	mirror *mirror.Mirror
+	sync   *mirror.Sync
+	client *scriptclient.Client
+	hub    *wshub.Hub
+	logs   *livelog.Ring
+
+	changes   chan struct{}
+	resyncReq chan struct{}
+	tracker   oscin.Tracker // owned by the event loop
+
+	mu      sync.Mutex
+	st      liveState
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started bool
+}
+
+// liveState is what the loops learn, guarded by Engine.mu.
+type liveState struct {
+	session, scriptVersion, liveVersion string
+	lastEvent, lastAlive, lastPing      time.Time
+	pingOK                              bool
+	bye                                 bool
+	lastGap                             time.Time
+	resyncErr                           string
+	installed                           bool
+	eventsPort, wsPort                  bindState
+	logPath                             string
+	logFound                            bool
+	lastState                           ConnState
+	lastSummary                         string
+}
+
+type bindState struct {
+	addr string
+	ok   bool
+	err  string
 }
 
 // New checks cfg and returns an engine that is not started yet.
 func New(cfg Config) (*Engine, error) {
-	return &Engine{cfg: cfg}, nil
+	if cfg.EventsAddr == "" {
+		cfg.EventsAddr = DefaultEventsAddr
+	}
+	if cfg.WSAddr == "" {
+		cfg.WSAddr = DefaultWSAddr
+	}
+	if cfg.CommandAddr == "" {
+		cfg.CommandAddr = DefaultCommandAddr
+	}
+	for name, addr := range map[string]string{"events": cfg.EventsAddr, "websocket": cfg.WSAddr, "command": cfg.CommandAddr} {
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			return nil, fmt.Errorf("%s address %q: %w", name, addr, err)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			return nil, fmt.Errorf("%s address %q: bad port", name, addr)
+		}
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		cfg:       cfg,
+		log:       logger,
+		c:         metrics.New(),
+		mirror:    mirror.New(),
+		client:    scriptclient.New(cfg.CommandAddr),
+		logs:      livelog.NewRing(livelog.DefaultRingSize),
+		changes:   make(chan struct{}, 1),
+		resyncReq: make(chan struct{}, 1),
+	}
+	e.sync = mirror.NewSync(e.mirror, 0)
+	e.st.installed = true
+	e.st.eventsPort.addr = cfg.EventsAddr
+	e.st.wsPort.addr = cfg.WSAddr
+	e.st.lastState = -1
+	e.hub = wshub.New(wshub.Config{
+		Snapshot: func() wshub.Frame {
+			session, seq, state := e.mirror.SnapshotJSON()
+			return wshub.SnapshotFrame(session, seq, state)
+		},
+		Command:        e.Command,
+		State:          e.StateJSON,
+		Status:         e.StatusJSON,
+		Health:         func() (bool, string) { s := e.Status(); return s.State != StatePortConflict, s.State.String() + ": " + s.Summary },
+		Metrics:        e.c,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Logger:         logger,
+	})
+	return e, nil
 }
 
 // Start binds the listeners and starts every loop. A port taken by another
 // program is not an error: the engine reports StatePortConflict in Status
-// and keeps retrying. Start returns an error only for a bad configuration.
-func (e *Engine) Start(ctx context.Context) error { return errors.New("engine: not built yet") }
+// and keeps retrying. Start returns an error only if already started.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return errors.New("bridge engine already started")
+	}
+	e.started = true
+	ctx, e.cancel = context.WithCancel(ctx)
+	run := func(f func(context.Context)) {
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); f(ctx) }()
+	}
+	run(e.hub.Run)
+	run(e.eventsLoop)
+	run(e.httpLoop)
+	run(e.probeLoop)
+	run(e.resyncLoop)
+	run(e.logLoop)
+	e.log.Info("bridge starting", "events", e.cfg.EventsAddr, "websocket", e.cfg.WSAddr, "command", e.cfg.CommandAddr)
+	return nil
+}
 
 // Stop closes every listener and waits for the loops to end.
-func (e *Engine) Stop() error { return nil }
+func (e *Engine) Stop() error {
+	e.mu.Lock()
+	cancel := e.cancel
+	e.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	e.wg.Wait()
+	e.log.Info("bridge stopped")
+	return nil
+}
 
-// Status is the connection state and the figures the tray shows.
-func (e *Engine) Status() Status { return Status{} }
-
-// Metrics is a consistent copy of every counter.
-func (e *Engine) Metrics() metrics.Snapshot { return metrics.Snapshot{Time: time.Now()} }
-
-// Logs is the ring of Live's log lines and the script's /live/log events.
-func (e *Engine) Logs() *livelog.Ring { return nil }
+// notify tells the UI something changed (coalesced, never blocks).
+func (e *Engine) notify() {
+	select {
+	case e.changes <- struct{}{}:
+	default:
+	}
+}
 
 // Changes delivers a value (coalesced, never blocking the engine) whenever
 // Status, Metrics or Logs changed; the UI redraws on it at a bounded rate.
-func (e *Engine) Changes() <-chan struct{} { return nil }
+func (e *Engine) Changes() <-chan struct{} { return e.changes }
+
+// Metrics is a consistent copy of every counter.
+func (e *Engine) Metrics() metrics.Snapshot { return e.c.Snapshot(time.Now()) }
+
+// Logs is the ring of Live's log lines and the script's /live/log events.
+func (e *Engine) Logs() *livelog.Ring { return e.logs }
 
 // StateJSON is the mirror of the Set, encoded like SNAPSHOT's "state".
-func (e *Engine) StateJSON() []byte { return []byte("{}") }
-
-// Resync asks the script for a SNAPSHOT and reloads the mirror from it.
-func (e *Engine) Resync(ctx context.Context) error { return ErrNotRunning }
+func (e *Engine) StateJSON() []byte { return e.mirror.JSON() }
 
 // Command sends one command line to the Remote Script (short-lived
 // connection to CommandAddr) and returns its JSON reply.
 func (e *Engine) Command(ctx context.Context, line string) (json.RawMessage, error) {
-	return nil, ErrNotRunning
+	return e.client.Command(ctx, line)
+}
+
+// Resync asks the script for a SNAPSHOT and reloads the mirror from it.
+func (e *Engine) Resync(ctx context.Context) error {
+	res, err := e.sync.Resync(ctx, e.client)
+	if err != nil {
+		e.c.ResyncFailures.Add(1)
+		e.mu.Lock()
+		e.st.resyncErr = err.Error()
+		e.mu.Unlock()
+		e.notify()
+		return err
+	}
+	e.c.Resyncs.Add(1)
+	e.mu.Lock()
+	e.st.resyncErr = ""
+	e.mu.Unlock()
+	session, seq, state := e.mirror.SnapshotJSON()
+	e.hub.Broadcast(wshub.SnapshotFrame(session, seq, state))
+	e.log.Info("mirror resynchronised", "session", session, "seq", seq, "replayed", res.Applied, "skipped", res.Skipped)
+	e.notify()
+	return nil
+}
+
+func (e *Engine) requestResync() {
+	select {
+	case e.resyncReq <- struct{}{}:
+	default:
+	}
+}
+
+// resyncLoop performs requested resyncs one at a time, retrying a failed
+// one with backoff while the script is reachable.
+func (e *Engine) resyncLoop(ctx context.Context) {
+	backoff := time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.resyncReq:
+		}
+		for {
+			rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			err := e.Resync(rctx)
+			cancel()
+			if err == nil || ctx.Err() != nil {
+				backoff = time.Second
+				break
+			}
+			e.log.Warn("resync failed; retrying", "err", err, "in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			if backoff < 10*time.Second {
+				backoff *= 2
+			}
+			e.mu.Lock()
+			gone := e.st.bye || time.Since(e.st.lastAlive) > aliveWindow && !e.st.pingOK
+			e.mu.Unlock()
+			if gone {
+				break // the script left; its next hello asks again
+			}
+		}
+	}
+}
+
+// --- events
+
+func (e *Engine) eventsLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		r, err := oscin.Listen(e.cfg.EventsAddr, e.c)
+		if err != nil {
+			e.setBind(&e.st.eventsPort, false, bindError("UDP", e.cfg.EventsAddr, "--events-port", err))
+			if !sleep(ctx, rebindEvery) {
+				return
+			}
+			continue
+		}
+		e.setBind(&e.st.eventsPort, true, "")
+		e.log.Info("listening for events", "addr", r.LocalAddr().String(), "rcvbuf", r.EffectiveBuffer())
+		done := make(chan struct{})
+		go func() { defer close(done); r.Run(ctx) }()
+		e.consume(r.Datagrams())
+		<-done
+		return
+	}
+}
+
+// EventsAddr is the bound UDP address ("" until bound); useful with port 0.
+func (e *Engine) EventsAddr() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.st.eventsPort.ok {
+		return ""
+	}
+	return e.st.eventsPort.addr
+}
+
+// WSAddr is the bound HTTP/WebSocket address ("" until bound).
+func (e *Engine) WSAddr() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.st.wsPort.ok {
+		return ""
+	}
+	return e.st.wsPort.addr
+}
+
+func (e *Engine) setBind(b *bindState, ok bool, msg string) {
+	e.mu.Lock()
+	changed := b.ok != ok || b.err != msg
+	b.ok, b.err = ok, msg
+	e.mu.Unlock()
+	if changed {
+		if ok {
+			e.log.Info("port bound", "addr", b.addr)
+		} else {
+			e.log.Error(msg)
+		}
+		e.notify()
+	}
+}
+
+func bindError(proto, addr, flag string, err error) string {
+	_, port, _ := net.SplitHostPort(addr)
+	if errors.Is(err, oscin.ErrPortInUse) || isAddrInUse(err) {
+		return fmt.Sprintf("Port %s (%s) is used by another program; VimAbl retries every %v. Quit that program or start VimAbl with %s.", port, proto, rebindEvery, flag)
+	}
+	return fmt.Sprintf("Cannot listen on %s (%s): %v", addr, proto, err)
+}
+
+func (e *Engine) consume(in <-chan oscin.Datagram) {
+	for d := range in {
+		evs, err := oscin.Decode(d.Data, d.Received)
+		if err != nil {
+			e.c.Malformed.Add(1)
+			e.log.Debug("dropped a datagram", "err", err)
+			continue
+		}
+		for i := range evs {
+			e.handle(&evs[i])
+		}
+		e.notify()
+	}
+}
+
+func (e *Engine) handle(ev *oscin.Event) {
+	switch e.tracker.Observe(ev) {
+	case oscin.Duplicate:
+		e.c.Duplicates.Add(1)
+		return
+	case oscin.Late:
+		e.c.OutOfOrder.Add(1)
+		return
+	case oscin.Gap:
+		e.c.Gaps.Add(1)
+		e.c.LostEvents.Add(uint64(e.tracker.LastGap()))
+		e.mu.Lock()
+		e.st.lastGap = ev.Received
+		e.mu.Unlock()
+		e.requestResync()
+	case oscin.Restart:
+		if ev.Path != "/live/hello" {
+			e.requestResync()
+		}
+	}
+	var latency time.Duration = -1
+	if !ev.Timestamp.IsZero() {
+		latency = ev.Received.Sub(ev.Timestamp)
+	}
+	e.c.Event(ev.Received, latency)
+
+	e.mu.Lock()
+	e.st.lastEvent = ev.Received
+	switch ev.Path {
+	case "/live/hello":
+		e.st.session = argString(ev.Args, 0)
+		e.st.scriptVersion = argString(ev.Args, 1)
+		e.st.liveVersion = argString(ev.Args, 2)
+		e.st.lastAlive, e.st.bye = ev.Received, false
+	case "/live/heartbeat":
+		e.st.lastAlive, e.st.bye = ev.Received, false
+		if e.st.session == "" {
+			e.st.session = argString(ev.Args, 0)
+		}
+	case "/live/bye":
+		e.st.bye = true
+	}
+	session := e.st.session
+	e.mu.Unlock()
+
+	switch ev.Path {
+	case "/live/hello", "/live/resync":
+		e.requestResync()
+	case "/live/heartbeat":
+		e.c.SetScript(scriptStats(ev))
+	case "/live/log":
+		e.logs.AppendEvent(argString(ev.Args, 0), argString(ev.Args, 1), argString(ev.Args, 2), ev.Timestamp)
+	}
+	if _, _, err := e.sync.Event(mirror.Event{Seq: ev.Seq, Path: ev.Path, Args: ev.Args}); err != nil {
+		// The mirror and the script disagree: only a snapshot can tell which
+		// is right.
+		e.log.Warn("event did not apply to the mirror; resynchronising", "err", err)
+		e.requestResync()
+	}
+	e.hub.Broadcast(wshub.EventFrame(session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
+}
+
+func argString(args []any, i int) string {
+	if i < len(args) {
+		if s, ok := args[i].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+func argInt(args []any, i int) int64 {
+	if i < len(args) {
+		switch v := args[i].(type) {
+		case int32:
+			return int64(v)
+		case int64:
+			return v
+		case float64:
+			return int64(v)
+		}
+	}
+	return 0
+}
+
+// scriptStats reads a heartbeat: session uptime qsize qmax enqueued drained
+// dropped peak observers_enabled tracks scenes devices listeners.
+func scriptStats(ev *oscin.Event) metrics.ScriptStats {
+	a := ev.Args
+	s := metrics.ScriptStats{
+		At:            ev.Received,
+		QueueSize:     argInt(a, 2),
+		QueueMax:      argInt(a, 3),
+		Enqueued:      argInt(a, 4),
+		Drained:       argInt(a, 5),
+		Dropped:       argInt(a, 6),
+		PeakQueueSize: argInt(a, 7),
+		Tracks:        int(argInt(a, 9)),
+		Scenes:        int(argInt(a, 10)),
+		Devices:       int(argInt(a, 11)),
+		Listeners:     int(argInt(a, 12)),
+	}
+	if len(a) > 8 {
+		s.ObserversEnabled, _ = a[8].(bool)
+	}
+	if s.QueueMax > 0 {
+		s.Utilization = float64(s.QueueSize) / float64(s.QueueMax)
+	}
+	if n := s.Enqueued + s.Dropped; n > 0 {
+		s.DropRate = float64(s.Dropped) / float64(n)
+	}
+	return s
+}
+
+// --- HTTP + WebSocket
+
+func (e *Engine) httpLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		ln, err := net.Listen("tcp", e.cfg.WSAddr)
+		if err != nil {
+			e.setBind(&e.st.wsPort, false, bindError("TCP, WebSocket", e.cfg.WSAddr, "--ws-port", err))
+			if !sleep(ctx, rebindEvery) {
+				return
+			}
+			continue
+		}
+		e.mu.Lock()
+		e.st.wsPort.addr = ln.Addr().String()
+		e.mu.Unlock()
+		e.setBind(&e.st.wsPort, true, "")
+		srv := &http.Server{Handler: e.hub.Handler(ctx), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+		}()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("websocket server failed", "err", err)
+		}
+		return
+	}
+}
+
+// --- probing the command port, installation, status changes
+
+func (e *Engine) probeLoop(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var nextPing, nextInstalled time.Time
+	for {
+		now := time.Now()
+		if !now.Before(nextInstalled) && e.cfg.Installed != nil {
+			inst := e.cfg.Installed()
+			e.mu.Lock()
+			e.st.installed = inst
+			e.mu.Unlock()
+			nextInstalled = now.Add(installedEvery)
+		}
+		if !now.Before(nextPing) {
+			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+			reply, err := e.client.Ping(pctx)
+			cancel()
+			e.mu.Lock()
+			e.st.pingOK = err == nil
+			if err == nil {
+				e.st.lastPing = time.Now()
+				if e.st.session == "" {
+					e.st.session = reply.SessionID
+				}
+			}
+			e.mu.Unlock()
+			nextPing = now.Add(pingEvery)
+		}
+		s := e.Status()
+		e.mu.Lock()
+		changed := s.State != e.st.lastState || s.Summary != e.st.lastSummary
+		e.st.lastState, e.st.lastSummary = s.State, s.Summary
+		e.mu.Unlock()
+		if changed {
+			e.log.Info("connection state", "state", s.State.String(), "summary", s.Summary)
+			e.hub.Broadcast(wshub.StatusFrame(statusJSON(s, nil)))
+		}
+		e.notify() // rates and "last event" age move every second
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Status is the connection state and the figures the tray shows.
+func (e *Engine) Status() Status {
+	now := time.Now()
+	e.mu.Lock()
+	st := e.st
+	e.mu.Unlock()
+	sum := e.mirror.Summary()
+	m := e.c.Snapshot(now)
+	s := Status{
+		Installed:     st.installed,
+		SessionID:     st.session,
+		ScriptVersion: st.scriptVersion,
+		LiveVersion:   st.liveVersion,
+		CommandAddr:   e.cfg.CommandAddr,
+		CommandPortOK: st.pingOK,
+		LastPing:      st.lastPing,
+		LastEvent:     st.lastEvent,
+		EventsPerSec:  m.EventsPerSec10s,
+		Tracks:        sum.Tracks,
+		Scenes:        sum.Scenes,
+		Tempo:         sum.Tempo,
+		Playing:       sum.Playing,
+		WSClients:     m.WSClients,
+		Ports: []PortStatus{
+			{Name: "events", Addr: st.eventsPort.addr, OK: st.eventsPort.ok, Err: st.eventsPort.err},
+			{Name: "websocket", Addr: st.wsPort.addr, OK: st.wsPort.ok, Err: st.wsPort.err},
+		},
+		LiveLogPath:  st.logPath,
+		LiveLogFound: st.logFound,
+	}
+	alive := !st.bye && now.Sub(st.lastAlive) <= aliveWindow
+	switch {
+	case st.eventsPort.err != "" || st.wsPort.err != "":
+		s.State = StatePortConflict
+		if st.eventsPort.err != "" {
+			s.Summary = st.eventsPort.err
+		} else {
+			s.Summary = st.wsPort.err
+		}
+		s.Fix = "Quit the program using that port, or choose another port in VimAbl's settings."
+	case !st.installed:
+		s.State = StateNotInstalled
+		s.Summary = "Remote Script not installed"
+		s.Fix = "Click Install Remote Script (or run `vimabl install`), then restart Live."
+	case alive && (now.Sub(st.lastGap) <= degradedWindow || st.resyncErr != ""):
+		s.State = StateDegraded
+		if st.resyncErr != "" {
+			s.Summary = "Live connected · resync failing"
+			s.Fix = "The Remote Script does not answer SNAPSHOT: " + st.resyncErr
+		} else {
+			s.Summary = "Live connected · events were lost, resynchronising"
+			s.Fix = "Events are arriving faster than they are read; the view recovers by itself."
+		}
+	case alive:
+		s.State = StateStreaming
+		s.Summary = fmt.Sprintf("Live connected · %d tracks · %s BPM", sum.Tracks, formatTempo(sum.Tempo))
+	case st.pingOK:
+		s.State = StateReachable
+		s.Summary = "Remote Script answers on " + e.cfg.CommandAddr + " but sends no events"
+		s.Fix = "Check that the script sends to " + e.cfg.EventsAddr + " (config.json beside the script) and reload it: Control Surface None, then VimAbl."
+	default:
+		s.State = StateWaiting
+		if st.bye {
+			s.Summary = "The Remote Script was unloaded"
+		} else {
+			s.Summary = "Waiting for Live"
+		}
+		s.Fix = "Start Live and choose VimAbl as Control Surface (Preferences → Link, Tempo & MIDI), Input and Output None."
+	}
+	return s
+}
+
+func formatTempo(t float64) string {
+	if t == float64(int64(t)) {
+		return strconv.FormatInt(int64(t), 10)
+	}
+	return strconv.FormatFloat(t, 'f', 2, 64)
+}
+
+// StatusJSON is what GET /status serves and `vimabl status --json` prints.
+func (e *Engine) StatusJSON() []byte {
+	m := e.Metrics()
+	b, _ := json.Marshal(statusJSON(e.Status(), &m))
+	return b
+}
+
+// StatusReport is the JSON shape of GET /status.
+type StatusReport struct {
+	State         string            `json:"state"`
+	Summary       string            `json:"summary"`
+	Fix           string            `json:"fix,omitempty"`
+	Installed     bool              `json:"installed"`
+	SessionID     string            `json:"session_id,omitempty"`
+	ScriptVersion string            `json:"script_version,omitempty"`
+	LiveVersion   string            `json:"live_version,omitempty"`
+	CommandAddr   string            `json:"command_addr"`
+	CommandPortOK bool              `json:"command_port_ok"`
+	LastEvent     *time.Time        `json:"last_event,omitempty"`
+	EventsPerSec  float64           `json:"events_per_sec"`
+	Tracks        int               `json:"tracks"`
+	Scenes        int               `json:"scenes"`
+	Tempo         float64           `json:"tempo"`
+	Playing       bool              `json:"playing"`
+	WSClients     int               `json:"ws_clients"`
+	Ports         []PortReport      `json:"ports"`
+	LiveLog       string            `json:"live_log,omitempty"`
+	LiveLogFound  bool              `json:"live_log_found"`
+	Metrics       *metrics.Snapshot `json:"metrics,omitempty"`
+}
+
+// PortReport is one listener in StatusReport.
+type PortReport struct {
+	Name  string `json:"name"`
+	Addr  string `json:"addr"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+func statusJSON(s Status, m *metrics.Snapshot) StatusReport {
+	r := StatusReport{
+		State: s.State.String(), Summary: s.Summary, Fix: s.Fix, Installed: s.Installed, SessionID: s.SessionID,
+		ScriptVersion: s.ScriptVersion, LiveVersion: s.LiveVersion, CommandAddr: s.CommandAddr,
+		CommandPortOK: s.CommandPortOK, EventsPerSec: s.EventsPerSec, Tracks: s.Tracks, Scenes: s.Scenes,
+		Tempo: s.Tempo, Playing: s.Playing, WSClients: s.WSClients, LiveLog: s.LiveLogPath,
+		LiveLogFound: s.LiveLogFound, Metrics: m,
+	}
+	if !s.LastEvent.IsZero() {
+		t := s.LastEvent
+		r.LastEvent = &t
+	}
+	for _, p := range s.Ports {
+		r.Ports = append(r.Ports, PortReport{Name: p.Name, Addr: p.Addr, OK: p.OK, Error: p.Err})
+	}
+	return r
+}
+
+// --- Live's log
+
+func (e *Engine) logLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		path, err := livelog.FindLog(e.cfg.LiveLogPath)
+		if err != nil {
+			e.mu.Lock()
+			e.st.logFound = false
+			e.mu.Unlock()
+			if !sleep(ctx, findLogEvery) {
+				return
+			}
+			continue
+		}
+		e.mu.Lock()
+		e.st.logPath = path
+		e.mu.Unlock()
+		t := &livelog.Tail{
+			Path:  path,
+			Lines: tailLines,
+			Emit: func(es []livelog.Entry) {
+				e.logs.Append(es...)
+				e.mu.Lock()
+				e.st.logFound = true
+				e.mu.Unlock()
+				e.notify()
+			},
+			OnErr: func(err error) { e.log.Debug("reading Live's log", "err", err) },
+		}
+		e.mu.Lock()
+		e.st.logFound = fileExists(path)
+		e.mu.Unlock()
+		t.Run(ctx)
+		return
+	}
+}
+
+// sleep waits d or until ctx is done; false if ctx is done.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

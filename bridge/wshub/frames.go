@@ -1,0 +1,68 @@
+package wshub
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+)
+
+// The frames of docs/protocol.md, "WebSocket (port 8765)".
+
+type eventFrame struct {
+	Type string  `json:"type"`
+	Seq  int64   `json:"seq"`
+	TS   float64 `json:"ts"`
+	Path string  `json:"path"`
+	Args []any   `json:"args"`
+}
+
+// EventFrame encodes one event. Floats that JSON cannot carry (NaN, ±Inf)
+// become null rather than failing the whole frame.
+func EventFrame(session string, seq int64, ts time.Time, path string, args []any) Frame {
+	clean := args
+	for i, a := range args {
+		if f, ok := a.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			if &clean[0] == &args[0] {
+				clean = append([]any(nil), args...)
+			}
+			clean[i] = nil
+		}
+	}
+	if clean == nil {
+		clean = []any{}
+	}
+	var secs float64
+	if !ts.IsZero() {
+		secs = float64(ts.UnixMicro()) / 1e6
+	}
+	data, err := json.Marshal(eventFrame{Type: "event", Seq: seq, TS: secs, Path: path, Args: clean})
+	if err != nil {
+		data, _ = json.Marshal(eventFrame{Type: "event", Seq: seq, TS: secs, Path: path, Args: []any{}})
+	}
+	return Frame{Session: session, Seq: seq, Data: data}
+}
+
+type snapshotFrame struct {
+	Type      string          `json:"type"`
+	SessionID string          `json:"session_id"`
+	Seq       int64           `json:"seq"`
+	State     json.RawMessage `json:"state"`
+}
+
+// SnapshotFrame encodes the mirror's state; state must be a JSON object.
+func SnapshotFrame(session string, seq int64, state []byte) Frame {
+	data, err := json.Marshal(snapshotFrame{Type: "snapshot", SessionID: session, Seq: seq, State: state})
+	if err != nil {
+		data, _ = json.Marshal(snapshotFrame{Type: "snapshot", SessionID: session, Seq: seq, State: json.RawMessage("{}")})
+	}
+	return Frame{Session: session, Seq: seq, Snapshot: true, Data: data}
+}
+
+// StatusFrame wraps a status object ({"type":"status", ...fields}).
+func StatusFrame(status any) Frame {
+	data, err := json.Marshal(map[string]any{"type": "status", "status": status})
+	if err != nil {
+		data = []byte(`{"type":"status"}`)
+	}
+	return Frame{Data: data}
+}
