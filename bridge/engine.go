@@ -155,10 +155,13 @@ func New(cfg Config) (*Engine, error) {
 			session, seq, state := e.mirror.SnapshotJSON()
 			return wshub.SnapshotFrame(session, seq, state)
 		},
-		Command:        e.Command,
-		State:          e.StateJSON,
-		Status:         e.StatusJSON,
-		Health:         func() (bool, string) { s := e.Status(); return s.State != StatePortConflict, s.State.String() + ": " + s.Summary },
+		Command: e.Command,
+		State:   e.StateJSON,
+		Status:  e.StatusJSON,
+		Health: func() (bool, string) {
+			s := e.Status()
+			return s.State != StatePortConflict, s.State.String() + ": " + s.Summary
+		},
 		Metrics:        e.c,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         logger,
