@@ -41,6 +41,10 @@ type Config struct {
 	// to open the WebSocket besides localhost ones.
 	AllowedOrigins []string
 
+	// WSQueueBytes bounds what may wait for one WebSocket client before it
+	// is dropped (wshub.MaxQueueBytes if 0).
+	WSQueueBytes int
+
 	Logger *slog.Logger // nil = discard
 }
 
@@ -164,6 +168,7 @@ func New(cfg Config) (*Engine, error) {
 		},
 		Metrics:        e.c,
 		AllowedOrigins: cfg.AllowedOrigins,
+		QueueBytes:     cfg.WSQueueBytes,
 		Logger:         logger,
 	})
 	return e, nil
@@ -313,6 +318,9 @@ func (e *Engine) eventsLoop(ctx context.Context) {
 			}
 			continue
 		}
+		e.mu.Lock()
+		e.st.eventsPort.addr = r.LocalAddr().String()
+		e.mu.Unlock()
 		e.setBind(&e.st.eventsPort, true, "")
 		e.log.Info("listening for events", "addr", r.LocalAddr().String(), "rcvbuf", r.EffectiveBuffer())
 		done := make(chan struct{})

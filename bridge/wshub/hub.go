@@ -13,6 +13,7 @@ package wshub
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -61,7 +62,9 @@ type Config struct {
 	// AllowedOrigins are extra web origins (scheme://host[:port]) allowed
 	// besides localhost ones.
 	AllowedOrigins []string
-	Logger         *slog.Logger
+	// QueueBytes bounds what may wait for one client (MaxQueueBytes if 0).
+	QueueBytes int
+	Logger     *slog.Logger
 }
 
 // Hub is the set of WebSocket clients and the HTTP handler.
@@ -81,6 +84,9 @@ type Hub struct {
 func New(cfg Config) *Hub {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
+	}
+	if cfg.QueueBytes <= 0 {
+		cfg.QueueBytes = MaxQueueBytes
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -143,7 +149,7 @@ func (h *Hub) Run(ctx context.Context) {
 					delete(clients, cl)
 					h.c.WSClients.Store(int64(len(clients)))
 					h.c.ClientsDropped.Add(1)
-					h.log.Warn("websocket client fell behind; closed", "remote", cl.remote, "queued_bytes", MaxQueueBytes)
+					h.log.Warn("websocket client fell behind; closed", "remote", cl.remote, "limit_bytes", h.cfg.QueueBytes)
 				}
 			}
 		case reply := <-h.count:
@@ -301,10 +307,10 @@ func (cl *client) push(data []byte) bool {
 		cl.mu.Unlock()
 		return false
 	}
-	if cl.queued+len(data) > MaxQueueBytes {
+	if limit := cl.hub.cfg.QueueBytes; cl.queued+len(data) > limit {
 		cl.closing = true
 		cl.closeCode = websocket.ClosePolicyViolation
-		cl.closeMsg = "VimAbl: client fell more than 64 MiB behind; reconnect for a fresh snapshot"
+		cl.closeMsg = fmt.Sprintf("VimAbl: client fell more than %d KiB behind; reconnect for a fresh snapshot", limit>>10)
 		cl.queue, cl.queued = nil, 0
 		cl.mu.Unlock()
 		cl.signal()
