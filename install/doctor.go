@@ -1,0 +1,140 @@
+package install
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/vimabl/vimabl/bridge/scriptclient"
+	"github.com/vimabl/vimabl/livepaths"
+)
+
+// DoctorOptions configures the diagnostic report.
+type DoctorOptions struct {
+	Options            // where to look (User Library override, ports)
+	AppVersion  string // the app's version
+	CommandAddr string // default 127.0.0.1:<CommandPort>
+	EventsAddr  string // default 127.0.0.1:<EventsPort>
+	WSAddr      string // default 127.0.0.1:8765
+}
+
+// Doctor returns a report a user can paste into a bug report: OS, versions,
+// Live's folders, the User Library candidates, the install state, Log.txt,
+// which ports are free and whether the Remote Script answers PING.
+func Doctor(ctx context.Context, d DoctorOptions) string {
+	d.Options.fill()
+	if d.AppVersion == "" {
+		d.AppVersion = d.Version
+	}
+	if d.CommandAddr == "" {
+		d.CommandAddr = fmt.Sprintf("127.0.0.1:%d", d.CommandPort)
+	}
+	if d.EventsAddr == "" {
+		d.EventsAddr = fmt.Sprintf("127.0.0.1:%d", d.EventsPort)
+	}
+	if d.WSAddr == "" {
+		d.WSAddr = "127.0.0.1:8765"
+	}
+	var b strings.Builder
+	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	line("VimAbl doctor — %s", time.Now().Format(time.RFC3339))
+	line("OS:            %s/%s", runtime.GOOS, runtime.GOARCH)
+	line("App version:   %s (bundled Remote Script %s)", d.AppVersion, d.Version)
+
+	r, err := Inspect(d.Options)
+	line("")
+	line("Live versions (newest first):")
+	if len(r.LiveVersions) == 0 {
+		line("  none found under %s", orNone(livepaths.PrefsRoot(d.Env)))
+	}
+	for _, v := range r.LiveVersions {
+		line("  %-14s %s (last used %s)", v.Name, v.PrefsDir, v.ModTime.Format("2006-01-02 15:04"))
+	}
+	line("User Library candidates:")
+	for _, l := range r.Libraries {
+		switch {
+		case l.Problem != "":
+			line("  %-28s PROBLEM: %s", l.Source, l.Problem)
+		default:
+			line("  %-28s %s (exists: %v)", l.Source, l.Path, l.Exists)
+		}
+	}
+	line("")
+	if err != nil {
+		line("Install state: unknown — %v", err)
+	} else {
+		line("Install state: %s", r.State)
+		line("  folder:      %s (User Library %s: %s)", r.Dir, r.LibrarySource, r.UserLibrary)
+		if r.InstalledVersion != "" {
+			line("  installed:   %s, bundled: %s", r.InstalledVersion, r.BundledVersion)
+		}
+		if len(r.ModifiedFiles) > 0 {
+			line("  manifest:    files differ: %s", strings.Join(r.ModifiedFiles, ", "))
+		} else if r.State.Installed() && r.State != Foreign {
+			line("  manifest:    every file matches its SHA-256")
+		}
+		for _, n := range r.Notes {
+			line("  note:        %s", n)
+		}
+	}
+	line("")
+	if len(r.LiveVersions) > 0 {
+		p := livepaths.LogPath(r.LiveVersions[0])
+		if info, err := os.Stat(p); err == nil {
+			line("Live's log:    %s (%.1f MB, modified %s)", p, float64(info.Size())/1e6, info.ModTime().Format("2006-01-02 15:04:05"))
+		} else {
+			line("Live's log:    %s (not there yet)", p)
+		}
+	} else {
+		line("Live's log:    not found (no Live preferences folder)")
+	}
+	line("Ports:")
+	line("  %-22s TCP %s  %s", "commands (the script)", d.CommandAddr, portState("tcp", d.CommandAddr))
+	line("  %-22s UDP %s  %s", "events (the bridge)", d.EventsAddr, portState("udp", d.EventsAddr))
+	line("  %-22s TCP %s  %s", "websocket (the bridge)", d.WSAddr, portState("tcp", d.WSAddr))
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if p, err := scriptclient.New(d.CommandAddr).WithTimeout(time.Second).Ping(pctx); err == nil {
+		line("Remote Script: answers PING (version %s, session %s)", p.Version, p.SessionID)
+	} else {
+		line("Remote Script: no answer on %s (%v)", d.CommandAddr, err)
+	}
+	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(Live does not run on this OS)"
+	}
+	return s
+}
+
+// portState says whether a local port is free (we could bind it) or taken.
+func portState(network, addr string) string {
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return "taken (" + shortCause(err) + ")"
+		}
+		c.Close()
+		return "free"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "taken (" + shortCause(err) + ")"
+	}
+	l.Close()
+	return "free"
+}
+
+func shortCause(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
