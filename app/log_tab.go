@@ -1,0 +1,258 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/vimabl/vimabl/bridge/livelog"
+)
+
+// maxLogEntries bounds what the log view keeps (the engine's ring holds as many).
+const maxLogEntries = livelog.DefaultRingSize
+
+// logModel is the log view's data, separate from widgets so filtering and
+// incremental appends are testable without a window. Not safe for
+// concurrent use: the UI thread owns it.
+type logModel struct {
+	entries   []livelog.Entry
+	visible   []int // indices into entries that pass the filter
+	filter    livelog.Filter
+	clearedAt uint64 // entries with ID <= clearedAt are hidden ("clear view")
+	lastID    uint64
+}
+
+// add appends new entries (oldest first) and reports how many became visible.
+func (m *logModel) add(es []livelog.Entry) int {
+	if len(es) == 0 {
+		return 0
+	}
+	shown := 0
+	for _, e := range es {
+		if e.ID <= m.lastID {
+			continue
+		}
+		m.lastID = e.ID
+		m.entries = append(m.entries, e)
+		if m.match(&m.entries[len(m.entries)-1]) {
+			m.visible = append(m.visible, len(m.entries)-1)
+			shown++
+		}
+	}
+	if len(m.entries) > maxLogEntries {
+		// Drop the oldest quarter at once so this copy is rare.
+		drop := len(m.entries) - maxLogEntries*3/4
+		m.entries = append(m.entries[:0:0], m.entries[drop:]...)
+		m.refilter()
+	}
+	return shown
+}
+
+func (m *logModel) match(e *livelog.Entry) bool {
+	return e.ID > m.clearedAt && m.filter.Match(e)
+}
+
+func (m *logModel) setFilter(f livelog.Filter) {
+	m.filter = f
+	m.refilter()
+}
+
+func (m *logModel) refilter() {
+	m.visible = m.visible[:0]
+	for i := range m.entries {
+		if m.match(&m.entries[i]) {
+			m.visible = append(m.visible, i)
+		}
+	}
+}
+
+// clear hides everything received so far (the engine keeps its ring).
+func (m *logModel) clear() {
+	m.clearedAt = m.lastID
+	m.visible = m.visible[:0]
+}
+
+func (m *logModel) at(i int) *livelog.Entry {
+	if i < 0 || i >= len(m.visible) {
+		return nil
+	}
+	return &m.entries[m.visible[i]]
+}
+
+// entryText is the full text of an entry, for the detail pane and copying.
+func entryText(e *livelog.Entry) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s [%s] %s", e.Time.Format("2006-01-02 15:04:05.000"), e.Level, e.Component, e.Message)
+	for _, l := range e.Traceback {
+		b.WriteString("\n  ")
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// oneLine is the list row's message: tracebacks show their last line, the
+// exception, and how many lines are grouped.
+func oneLine(e *livelog.Entry) string {
+	if len(e.Traceback) > 0 {
+		last := strings.TrimSpace(e.Traceback[len(e.Traceback)-1])
+		return fmt.Sprintf("Traceback (%d lines) — %s", len(e.Traceback), last)
+	}
+	return e.Message
+}
+
+// logTab is Live's log and the script's lines in one virtualised list.
+type logTab struct {
+	m         logModel
+	list      *widget.List
+	follow    *widget.Check
+	level     *widget.Select
+	component *widget.Select
+	search    *widget.Entry
+	detail    *widget.Entry
+	count     *widget.Label
+	selected  int
+	copyText  func(string)
+}
+
+var levelChoices = []string{"All levels", "INFO and above", "WARNING and above", "ERROR and above"}
+
+func newLogTab(copyText func(string)) *logTab {
+	t := &logTab{selected: -1, copyText: copyText}
+	t.list = widget.NewList(
+		func() int { return len(t.m.visible) },
+		func() fyne.CanvasObject {
+			when := widget.NewLabel("00:00:00.000")
+			level := widget.NewLabelWithStyle("WARNING", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			comp := widget.NewLabel("[Component]")
+			msg := widget.NewLabel("")
+			msg.Truncation = fyne.TextTruncateEllipsis
+			return container.NewBorder(nil, nil, container.NewHBox(when, level, comp), nil, msg)
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			e := t.m.at(id)
+			if e == nil {
+				return
+			}
+			c := o.(*fyne.Container)
+			msg := c.Objects[0].(*widget.Label)
+			left := c.Objects[1].(*fyne.Container)
+			left.Objects[0].(*widget.Label).SetText(e.Time.Format("15:04:05.000"))
+			lv := left.Objects[1].(*widget.Label)
+			lv.SetText(e.Level.String())
+			lv.Importance = levelImportance(e)
+			lv.Refresh()
+			left.Objects[2].(*widget.Label).SetText("[" + e.Component + "]")
+			msg.SetText(oneLine(e))
+			msg.Importance = widget.MediumImportance
+			if len(e.Traceback) > 0 {
+				msg.Importance = widget.DangerImportance
+			}
+			msg.Refresh()
+		},
+	)
+	t.list.OnSelected = func(id widget.ListItemID) {
+		t.selected = id
+		if e := t.m.at(id); e != nil {
+			t.detail.SetText(entryText(e))
+		}
+		t.follow.SetChecked(false) // reading an entry pauses following
+	}
+	t.follow = widget.NewCheck("Follow", func(on bool) {
+		if on {
+			t.list.ScrollToBottom()
+		}
+	})
+	t.follow.SetChecked(true)
+	t.level = widget.NewSelect(levelChoices, func(string) { t.applyFilter() })
+	t.level.SetSelected(levelChoices[0])
+	t.component = widget.NewSelect([]string{"All components"}, func(string) { t.applyFilter() })
+	t.component.SetSelected("All components")
+	t.search = widget.NewEntry()
+	t.search.SetPlaceHolder("Search…")
+	t.search.OnChanged = func(string) { t.applyFilter() }
+	t.detail = widget.NewMultiLineEntry()
+	t.detail.SetPlaceHolder("Select a line to see it whole (tracebacks included).")
+	t.detail.Wrapping = fyne.TextWrapWord
+	t.count = widget.NewLabel("")
+	return t
+}
+
+func levelImportance(e *livelog.Entry) widget.Importance {
+	switch {
+	case e.Level >= livelog.LevelError || e.Source == livelog.SourceScriptError:
+		return widget.DangerImportance
+	case e.Level == livelog.LevelWarning:
+		return widget.WarningImportance
+	case e.Level == livelog.LevelDebug:
+		return widget.LowImportance
+	}
+	return widget.MediumImportance
+}
+
+func (t *logTab) object() fyne.CanvasObject {
+	copyBtn := widget.NewButton("Copy", func() {
+		if e := t.m.at(t.selected); e != nil && t.copyText != nil {
+			t.copyText(entryText(e))
+		}
+	})
+	clearBtn := widget.NewButton("Clear View", func() {
+		t.m.clear()
+		t.selected = -1
+		t.list.UnselectAll()
+		t.detail.SetText("")
+		t.refresh()
+	})
+	bar := container.NewBorder(nil, nil, container.NewHBox(t.follow, t.level, t.component), container.NewHBox(t.count, copyBtn, clearBtn), t.search)
+	split := container.NewVSplit(t.list, t.detail)
+	split.Offset = 0.78
+	return container.NewBorder(bar, nil, nil, nil, split)
+}
+
+// currentFilter reads the filter widgets.
+func (t *logTab) currentFilter() livelog.Filter {
+	f := livelog.Filter{Text: strings.TrimSpace(t.search.Text)}
+	switch t.level.Selected {
+	case levelChoices[1]:
+		f.MinLevel = livelog.LevelInfo
+	case levelChoices[2]:
+		f.MinLevel = livelog.LevelWarning
+	case levelChoices[3]:
+		f.MinLevel = livelog.LevelError
+	}
+	if c := t.component.Selected; c != "" && c != "All components" {
+		f.Component = c
+	}
+	return f
+}
+
+func (t *logTab) applyFilter() {
+	if t.list == nil || t.search == nil || t.component == nil || t.level == nil {
+		return // still being built
+	}
+	t.m.setFilter(t.currentFilter())
+	t.selected = -1
+	t.list.UnselectAll()
+	t.refresh()
+}
+
+// append adds fetched entries and updates the component choices; UI thread.
+func (t *logTab) append(es []livelog.Entry, components []string) {
+	if len(components)+1 != len(t.component.Options) {
+		t.component.Options = append([]string{"All components"}, components...)
+		t.component.Refresh()
+	}
+	if t.m.add(es) > 0 || len(es) > 0 {
+		t.refresh()
+	}
+}
+
+func (t *logTab) refresh() {
+	t.count.SetText(fmt.Sprintf("%d lines", len(t.m.visible)))
+	t.list.Refresh()
+	if t.follow.Checked {
+		t.list.ScrollToBottom()
+	}
+}

@@ -1,0 +1,97 @@
+package app
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+)
+
+var (
+	green = color.NRGBA{0x2e, 0xc2, 0x6e, 0xff}
+	red   = color.NRGBA{0xe0, 0x3c, 0x31, 0xff}
+	amber = color.NRGBA{0xf0, 0xa5, 0x1e, 0xff}
+	grey  = color.NRGBA{0x9a, 0x9a, 0x9a, 0xff}
+)
+
+// statusTab shows one row per link, green or red, with a fix when red.
+type statusTab struct {
+	headline *widget.Label
+	box      *fyne.Container
+	rows     []*statusRow
+}
+
+type statusRow struct {
+	dot    *canvas.Circle
+	title  *widget.Label
+	detail *widget.Label
+	fix    *widget.Label
+	obj    fyne.CanvasObject
+}
+
+func newStatusRow() *statusRow {
+	r := &statusRow{
+		dot:    canvas.NewCircle(grey),
+		title:  widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		detail: widget.NewLabel(""),
+		fix:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
+	}
+	r.detail.Wrapping = fyne.TextWrapWord
+	r.detail.Truncation = fyne.TextTruncateOff
+	r.fix.Wrapping = fyne.TextWrapWord
+	r.fix.Importance = widget.DangerImportance
+	dot := container.NewGridWrap(fyne.NewSize(14, 14), r.dot)
+	head := container.NewBorder(nil, nil, container.NewCenter(dot), nil, r.title)
+	r.obj = container.NewVBox(head, container.NewPadded(container.NewVBox(r.detail, r.fix)))
+	return r
+}
+
+func newStatusTab() *statusTab {
+	t := &statusTab{headline: widget.NewLabelWithStyle("Starting…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
+	t.headline.Wrapping = fyne.TextWrapWord
+	t.box = container.NewVBox()
+	return t
+}
+
+func (t *statusTab) object() fyne.CanvasObject {
+	return container.NewBorder(container.NewVBox(t.headline, widget.NewSeparator()), nil, nil, nil,
+		container.NewVScroll(t.box))
+}
+
+// update renders rows; it must run on fyne's thread.
+func (t *statusTab) update(v View) {
+	t.headline.SetText(summaryLine(v))
+	rows := statusRows(v)
+	for len(t.rows) < len(rows) {
+		r := newStatusRow()
+		t.rows = append(t.rows, r)
+		t.box.Add(r.obj)
+	}
+	for i, r := range t.rows {
+		if i >= len(rows) {
+			r.obj.Hide()
+			continue
+		}
+		row := rows[i]
+		r.obj.Show()
+		r.title.SetText(row.Title)
+		r.detail.SetText(row.Detail)
+		if row.OK {
+			r.dot.FillColor = green
+			r.fix.Hide()
+		} else {
+			r.dot.FillColor = red
+			r.fix.SetText("Fix: " + row.Fix)
+			if row.Fix == "" {
+				r.fix.Hide()
+			} else {
+				r.fix.Show()
+			}
+		}
+		r.dot.Refresh()
+	}
+	t.box.Refresh()
+}
+
