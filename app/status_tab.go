@@ -94,4 +94,3 @@ func (t *statusTab) update(v View) {
 	}
 	t.box.Refresh()
 }
-
