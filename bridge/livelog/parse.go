@@ -229,10 +229,31 @@ func (p *Parser) Line(raw string, out []Entry) []Entry {
 		return out
 	}
 	out = p.Flush(out)
-	if raw == "" {
+	if raw == "" || l.ok && isLogEcho(l.payload) {
 		return out
 	}
 	return append(out, parseEntry(raw, p.loc))
+}
+
+// isLogEcho reports the `Python: INFO:_Framework.ControlSurface:NNN - LOG: …`
+// line Live 11/12 writes after every RemoteScriptMessage line: the same
+// message again, which would show every script line twice.
+func isLogEcho(payload string) bool {
+	const prefix = "Python: INFO:_Framework.ControlSurface:"
+	if !strings.HasPrefix(payload, prefix) {
+		return false
+	}
+	rest := payload[len(prefix):]
+	i := strings.Index(rest, " - LOG: ")
+	if i <= 0 {
+		return false
+	}
+	for _, c := range rest[:i] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Flush appends the traceback being collected, if any, to out.

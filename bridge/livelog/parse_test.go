@@ -34,7 +34,7 @@ func TestParseTimeIsLocal(t *testing.T) {
 func TestParseOtherLines(t *testing.T) {
 	es := ParseLines([]string{
 		"2024-05-30T16:26:36.476575: info: RemoteScriptMessage: (APC40) initialising surface",
-		"2024-05-30T16:26:36.476575: debug: Python: INFO:_Framework.ControlSurface:123 - LOG: (LiveState) INFO [Server] up",
+		"2024-05-30T16:26:36.476575: debug: Python: INFO:_Framework.Util:123 - a plain Python logging line",
 		"2024-05-30T16:26:36.476575: info: Default Input Device: Built-in",
 		"garbage without a timestamp",
 		"2024-99-30T16:26:36.476575: info: bad month",
@@ -158,4 +158,15 @@ func FuzzParser(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLogMessageEchoLinesAreDropped(t *testing.T) {
+	es := ParseLines([]string{
+		"2026-11-24T10:15:02.123456: info: RemoteScriptMessage: (LiveState) INFO [Server] listening on 127.0.0.1:9001",
+		"2026-11-24T10:15:02.123460: info: Python: INFO:_Framework.ControlSurface:200 - LOG: (LiveState) INFO [Server] listening on 127.0.0.1:9001",
+		"2026-11-24T10:15:02.200000: info: Python: INFO:some.module:12 - not an echo",
+	}, time.UTC)
+	if len(es) != 2 || es[0].Component != "Server" || es[1].Component != ComponentPython {
+		t.Fatalf("want the script line and the unrelated Python line, got %+v", es)
+	}
 }
