@@ -115,6 +115,8 @@ type logTab struct {
 	count     *widget.Label
 	selected  int
 	copyText  func(string)
+	copyBtn   *widget.Button
+	clearBtn  *widget.Button
 }
 
 var levelChoices = []string{"All levels", "INFO and above", "WARNING and above", "ERROR and above"}
@@ -160,12 +162,13 @@ func newLogTab(copyText func(string)) *logTab {
 		}
 		t.follow.SetChecked(false) // reading an entry pauses following
 	}
-	t.follow = widget.NewCheck("Follow", func(on bool) {
+	t.follow = widget.NewCheck("Follow", nil)
+	t.follow.Checked = true
+	t.follow.OnChanged = func(on bool) {
 		if on {
-			t.list.ScrollToBottom()
+			t.scrollToBottom()
 		}
-	})
-	t.follow.SetChecked(true)
+	}
 	t.level = widget.NewSelect(levelChoices, func(string) { t.applyFilter() })
 	t.level.SetSelected(levelChoices[0])
 	t.component = widget.NewSelect([]string{"All components"}, func(string) { t.applyFilter() })
@@ -193,19 +196,19 @@ func levelImportance(e *livelog.Entry) widget.Importance {
 }
 
 func (t *logTab) object() fyne.CanvasObject {
-	copyBtn := widget.NewButton("Copy", func() {
+	t.copyBtn = widget.NewButton("Copy", func() {
 		if e := t.m.at(t.selected); e != nil && t.copyText != nil {
 			t.copyText(entryText(e))
 		}
 	})
-	clearBtn := widget.NewButton("Clear View", func() {
+	t.clearBtn = widget.NewButton("Clear View", func() {
 		t.m.clear()
 		t.selected = -1
 		t.list.UnselectAll()
 		t.detail.SetText("")
 		t.refresh()
 	})
-	bar := container.NewBorder(nil, nil, container.NewHBox(t.follow, t.level, t.component), container.NewHBox(t.count, copyBtn, clearBtn), t.search)
+	bar := container.NewBorder(nil, nil, container.NewHBox(t.follow, t.level, t.component), container.NewHBox(t.count, t.copyBtn, t.clearBtn), t.search)
 	split := container.NewVSplit(t.list, t.detail)
 	split.Offset = 0.78
 	return container.NewBorder(bar, nil, nil, nil, split)
@@ -253,6 +256,15 @@ func (t *logTab) refresh() {
 	t.count.SetText(fmt.Sprintf("%d lines", len(t.m.visible)))
 	t.list.Refresh()
 	if t.follow.Checked {
+		t.scrollToBottom()
+	}
+}
+
+// scrollToBottom follows the newest line. fyne's List has no scroller until
+// it is first laid out (a tab not shown yet), and ScrollToBottom would crash
+// then: wait until it has a size.
+func (t *logTab) scrollToBottom() {
+	if t.list.Size().Height > 0 {
 		t.list.ScrollToBottom()
 	}
 }

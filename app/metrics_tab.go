@@ -65,12 +65,12 @@ func newChart(name, unit, format string, c color.NRGBA, minTop float64) *chart {
 	ch := &chart{name: name, unit: unit, format: format, color: c, minTop: minTop}
 	ch.label = widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	ch.raster = canvas.NewRaster(ch.draw)
+	ch.raster.SetMinSize(fyne.NewSize(200, 90))
 	return ch
 }
 
 func (c *chart) object() fyne.CanvasObject {
-	box := container.NewGridWrap(fyne.NewSize(260, 70), c.raster)
-	return container.NewVBox(c.label, box)
+	return container.NewBorder(c.label, nil, nil, nil, c.raster)
 }
 
 func (c *chart) update() {

@@ -121,6 +121,11 @@ func (t *setupTab) update(iv InstallView) {
 		t.progress.Hide()
 	}
 	t.result.SetText(iv.Result)
+	if iv.Result == "" {
+		t.result.Hide()
+	} else {
+		t.result.Show()
+	}
 	if iv.Failed {
 		t.result.Importance = widget.DangerImportance
 	} else {
@@ -128,4 +133,9 @@ func (t *setupTab) update(iv InstallView) {
 	}
 	t.result.Refresh()
 	t.notes.SetText(strings.Join(iv.Notes, "\n"))
+	if len(iv.Notes) == 0 {
+		t.notes.Hide()
+	} else {
+		t.notes.Show()
+	}
 }

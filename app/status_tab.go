@@ -42,9 +42,9 @@ func newStatusRow() *statusRow {
 	r.detail.Truncation = fyne.TextTruncateOff
 	r.fix.Wrapping = fyne.TextWrapWord
 	r.fix.Importance = widget.DangerImportance
-	dot := container.NewGridWrap(fyne.NewSize(14, 14), r.dot)
-	head := container.NewBorder(nil, nil, container.NewCenter(dot), nil, r.title)
-	r.obj = container.NewVBox(head, container.NewPadded(container.NewVBox(r.detail, r.fix)))
+	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(14, 14), r.dot))
+	title := container.NewGridWrap(fyne.NewSize(230, r.title.MinSize().Height), r.title)
+	r.obj = container.NewBorder(nil, nil, container.NewHBox(dot, title), nil, container.NewVBox(r.detail, r.fix))
 	return r
 }
 

@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
   gcc pkg-config           # cgo for fyne
   libgl1-mesa-dev xorg-dev # fyne's OpenGL/X11 build
-  xvfb xauth               # a real window in tests and screenshots
+  xvfb xauth x11-utils     # a real window in tests and screenshots (xdpyinfo waits for Xvfb)
   imagemagick              # `import` takes screenshots; `montage` for icon sheets
   dbus-x11                 # a D-Bus session so the tray can be exercised under Xvfb
   python3                  # the Remote Script's tests and the fake Live

@@ -52,6 +52,8 @@ class FakeLive(object):
         self.ticks = 0
         self._next_tick = time.monotonic()
         self._py_line = 200
+        self._write("Started: Live %d.%d.%d (fake Live, VimAbl's test double; Python %d.%d)" % (
+            version + sys.version_info[:2]))
 
     # --- Log.txt
 
