@@ -40,8 +40,10 @@ test-python:
 	$(PYTEST)
 
 ## bench: speed and memory figures against the goals (prints them; see docs/performance.md).
-bench: deps
+bench: build
 	$(PYTHON) remote_script/tests/bench_script.py
+	$(GO) test -run '^$$' -bench . -benchmem ./bridge/...
+	$(GO) run ./tools/bridgebench -bin $(BIN)
 
 ## fuzz: a short fuzzing run of the OSC decoder.
 fuzz:

@@ -448,7 +448,7 @@ func (e *Engine) handle(ev *oscin.Event) {
 		e.log.Warn("event did not apply to the mirror; resynchronising", "err", err)
 		e.requestResync()
 	}
-	e.hub.Broadcast(wshub.EventFrame(session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
+	e.hub.Broadcast(wshub.EventFrameAt(ev.Received, session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
 }
 
 func argString(args []any, i int) string {

@@ -29,6 +29,7 @@ type Counters struct {
 	mu     sync.Mutex
 	rate   [rateSlots]rateSlot
 	lat    [2]histogram // [current, previous] latency windows
+	wsOut  [2]histogram // UDP-in → WebSocket-out, same windows
 	latAt  time.Time    // when the current window started
 	script ScriptStats
 }
@@ -71,12 +72,24 @@ func (c *Counters) rotate(now time.Time) {
 		return
 	}
 	if now.Sub(c.latAt) >= 2*latencyWindow {
-		c.lat[1] = histogram{}
+		c.lat[1], c.wsOut[1] = histogram{}, histogram{}
 	} else {
-		c.lat[1] = c.lat[0]
+		c.lat[1], c.wsOut[1] = c.lat[0], c.wsOut[0]
 	}
-	c.lat[0] = histogram{}
+	c.lat[0], c.wsOut[0] = histogram{}, histogram{}
 	c.latAt = now
+}
+
+// WSOut records how long a frame took from its UDP datagram being read to
+// being written to a WebSocket client.
+func (c *Counters) WSOut(now time.Time, d time.Duration) {
+	if d < 0 || d > time.Hour {
+		return
+	}
+	c.mu.Lock()
+	c.rotate(now)
+	c.wsOut[0].add(d)
+	c.mu.Unlock()
 }
 
 // SetScript stores the figures of the script's last heartbeat.
@@ -126,6 +139,11 @@ func (c *Counters) Snapshot(now time.Time) Snapshot {
 	h.merge(&c.lat[1])
 	s.LatencyP50 = h.quantile(0.50)
 	s.LatencyP99 = h.quantile(0.99)
+	var w histogram
+	w.merge(&c.wsOut[0])
+	w.merge(&c.wsOut[1])
+	s.WSOutP50 = w.quantile(0.50)
+	s.WSOutP99 = w.quantile(0.99)
 	s.Script = c.script
 	return s
 }
@@ -200,6 +218,7 @@ func (c *Counters) WritePrometheus(w io.Writer, now time.Time) error {
 		{"vimabl_events_per_second_10s", "gauge", "Mean events per second over the last ten seconds.", s.EventsPerSec10s},
 		{"vimabl_event_latency_p50_seconds", "gauge", "Median script-to-bridge latency (recent window).", s.LatencyP50.Seconds()},
 		{"vimabl_event_latency_p99_seconds", "gauge", "99th percentile script-to-bridge latency (recent window).", s.LatencyP99.Seconds()},
+		{"vimabl_websocket_out_latency_p99_seconds", "gauge", "99th percentile UDP-in to WebSocket-out time (recent window).", s.WSOutP99.Seconds()},
 		{"vimabl_websocket_clients", "gauge", "Connected WebSocket clients.", float64(s.WSClients)},
 		{"vimabl_websocket_frames_sent_total", "counter", "WebSocket frames sent.", float64(s.FramesSent)},
 		{"vimabl_websocket_clients_dropped_total", "counter", "WebSocket clients closed for falling behind.", float64(s.ClientsDropped)},

@@ -23,6 +23,11 @@ type Snapshot struct {
 	LatencyP50 time.Duration // script timestamp → bridge receive
 	LatencyP99 time.Duration
 
+	// UDP datagram read → its WebSocket frame written to the client's socket
+	// (measured on the oldest frame of each batch a client writer sends).
+	WSOutP50 time.Duration
+	WSOutP99 time.Duration
+
 	WSClients      int
 	FramesSent     uint64
 	ClientsDropped uint64

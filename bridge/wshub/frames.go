@@ -19,6 +19,12 @@ type eventFrame struct {
 // EventFrame encodes one event. Floats that JSON cannot carry (NaN, ±Inf)
 // become null rather than failing the whole frame.
 func EventFrame(session string, seq int64, ts time.Time, path string, args []any) Frame {
+	return EventFrameAt(time.Time{}, session, seq, ts, path, args)
+}
+
+// EventFrameAt is EventFrame for an event whose datagram was read at
+// received (it feeds the UDP-in to WebSocket-out measurement).
+func EventFrameAt(received time.Time, session string, seq int64, ts time.Time, path string, args []any) Frame {
 	clean := args
 	for i, a := range args {
 		if f, ok := a.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
@@ -39,7 +45,7 @@ func EventFrame(session string, seq int64, ts time.Time, path string, args []any
 	if err != nil {
 		data, _ = json.Marshal(eventFrame{Type: "event", Seq: seq, TS: secs, Path: path, Args: []any{}})
 	}
-	return Frame{Session: session, Seq: seq, Data: data}
+	return Frame{Received: received, Session: session, Seq: seq, Data: data}
 }
 
 type snapshotFrame struct {

@@ -1,0 +1,302 @@
+// Command bridgebench measures a running `vimabl bridge` process from the
+// outside, with real sockets: a 100 000-event burst at full loopback speed
+// with one WebSocket client attached, a sustained 10 000 events/s stream to
+// 50 WebSocket clients (UDP-in to WebSocket-out latency), and the bridge's
+// resident memory idle and under load. It prints figures; it asserts nothing.
+//
+//	go run ./tools/bridgebench -bin bin/vimabl
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hypebeast/go-osc/osc"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/vimabl", "the vimabl binary to measure")
+	burst := flag.Int("burst", 100000, "events in the burst")
+	rate := flag.Int("rate", 10000, "events per second in the sustained test")
+	clients := flag.Int("clients", 50, "WebSocket clients in the sustained test")
+	seconds := flag.Int("seconds", 5, "length of the sustained test")
+	flag.Parse()
+
+	events, ws, cmd := freePort("udp"), freePort("tcp"), freePort("tcp")
+	p := exec.Command(*bin, "bridge", "--events-port", strconv.Itoa(events), "--ws-port", strconv.Itoa(ws),
+		"--command-port", strconv.Itoa(cmd), "--live-log", os.DevNull)
+	if err := p.Start(); err != nil {
+		fail("starting %s: %v", *bin, err)
+	}
+	defer p.Process.Kill()
+	wsURL := fmt.Sprintf("ws://127.0.0.1:%d/ws", ws)
+	waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/healthz", ws))
+	fmt.Printf("vimabl bridge benchmark (pid %d, events udp/%d, websocket tcp/%d)\n", p.Process.Pid, events, ws)
+	time.Sleep(2 * time.Second)
+	rss, hwm := memory(p.Process.Pid)
+	fmt.Printf("  %-55s %8.1f MB   goal <= 50 MB\n", "resident memory, idle (VmRSS)", rss)
+
+	udp, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", events))
+	if err != nil {
+		fail("%v", err)
+	}
+	defer udp.Close()
+	send := func(seq int, path string, args ...any) {
+		m := osc.NewMessage("/live/seq", int32(seq), float64(time.Now().UnixMicro())/1e6, path)
+		m.Append(args...)
+		data, _ := m.MarshalBinary()
+		udp.Write(data)
+	}
+	send(1, "/live/hello", "benchsession", "bench", "12.1.5")
+
+	// 1. Burst with one client.
+	c := dial(wsURL)
+	var got atomic.Int64
+	go func() {
+		for {
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(string(data), `{"type":"event"`) {
+				got.Add(1)
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	pre := make([][]byte, *burst)
+	for i := range pre {
+		m := osc.NewMessage("/live/seq", int32(i+2), float64(time.Now().UnixMicro())/1e6, "/live/transport/tempo", float64(100+i%80))
+		pre[i], _ = m.MarshalBinary()
+	}
+	start := time.Now()
+	for _, d := range pre {
+		udp.Write(d)
+	}
+	sendDur := time.Since(start)
+	want := int64(*burst)
+	deadline := time.Now().Add(20 * time.Second)
+	for got.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	all := time.Since(start)
+	c.Close()
+	st := status(ws)
+	fmt.Printf("  %-55s %8d / %d   goal zero loss\n", fmt.Sprintf("burst: %d events sent in %v (%.0f/s), received by the client", *burst, sendDur.Round(time.Millisecond), float64(*burst)/sendDur.Seconds()), got.Load(), want)
+	fmt.Printf("  %-55s %8v\n", "burst: last event reached the client after", all.Round(time.Millisecond))
+	fmt.Printf("  %-55s %8s\n", "burst: bridge counters", fmt.Sprintf("received %v overflow %v gaps %v lost %v", st["events_received"], st["overflow"], st["gaps"], st["lost"]))
+	rss, hwm = memory(p.Process.Pid)
+	fmt.Printf("  %-55s %8.1f MB (peak %.1f MB)\n", "resident memory after the burst", rss, hwm)
+
+	// 2. Sustained rate to many clients: latency from UDP send to WebSocket receive.
+	n := *rate * *seconds
+	sentAt := make([]int64, n+2)
+	base := *burst + 2
+	var mu sync.Mutex
+	var lats []float64
+	var wg sync.WaitGroup
+	conns := make([]*websocket.Conn, *clients)
+	for i := range conns {
+		conns[i] = dial(wsURL)
+	}
+	var done atomic.Int64
+	for _, cc := range conns {
+		wg.Add(1)
+		go func(cc *websocket.Conn) {
+			defer wg.Done()
+			local := make([]float64, 0, n)
+			seen := 0
+			for seen < n {
+				cc.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, data, err := cc.ReadMessage()
+				if err != nil {
+					break
+				}
+				now := time.Now().UnixNano()
+				seq, ok := eventSeq(data)
+				if !ok {
+					continue
+				}
+				i := int(seq) - base
+				if i < 0 || i >= n {
+					continue
+				}
+				if t := atomic.LoadInt64(&sentAt[i]); t > 0 {
+					local = append(local, float64(now-t)/1e3)
+				}
+				seen++
+			}
+			done.Add(int64(seen))
+			mu.Lock()
+			lats = append(lats, local...)
+			mu.Unlock()
+		}(cc)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cpu0, wall0 := cpuSeconds(p.Process.Pid), time.Now()
+	interval := time.Second / time.Duration(*rate)
+	t0 := time.Now()
+	peakRSS := 0.0
+	for i := 0; i < n; i++ {
+		// Pace by sleeping: a busy loop would take a core from the bridge.
+		if ahead := time.Duration(i)*interval - time.Since(t0); ahead > 0 {
+			time.Sleep(ahead)
+		}
+		atomic.StoreInt64(&sentAt[i], time.Now().UnixNano())
+		send(base+i, "/live/track/volume", int32(0), float64(i%100)/100)
+		if i%(*rate) == 0 {
+			r, _ := memory(p.Process.Pid)
+			peakRSS = max(peakRSS, r)
+		}
+	}
+	wg.Wait()
+	cpu := (cpuSeconds(p.Process.Pid) - cpu0) / time.Since(wall0).Seconds() * 100
+	sort.Float64s(lats)
+	q := func(p float64) float64 {
+		if len(lats) == 0 {
+			return 0
+		}
+		return lats[min(len(lats)-1, int(p*float64(len(lats))))]
+	}
+	fmt.Printf("  %-55s %8d / %d\n", fmt.Sprintf("sustained: %d events/s for %d s to %d clients, frames received", *rate, *seconds, *clients), done.Load(), int64(n**clients))
+	fmt.Printf("  %-55s %8.0f µs\n", "sustained: UDP send → client received, p50", q(0.50))
+	fmt.Printf("  %-55s %8.0f µs\n", "sustained: UDP send → client received, p99", q(0.99))
+	fmt.Printf("  %-55s %8.0f µs\n", "sustained: latency max", q(1))
+	fmt.Printf("  %-55s %8.0f %%   (of one core; the machine has %d)\n", "sustained: bridge CPU", cpu, runtime.NumCPU())
+	st = status(ws)
+	fmt.Printf("  %-55s %8v / %v   goal p99 <= 1 ms\n", "sustained: inside the bridge, UDP read → frame written p50/p99", st["wsout_p50"], st["wsout_p99"])
+	rss, hwm = memory(p.Process.Pid)
+	fmt.Printf("  %-55s %8.1f MB (sampled peak %.1f, VmHWM %.1f)   goal <= 50 MB\n", "resident memory under load (50 clients)", rss, max(peakRSS, rss), hwm)
+	for _, cc := range conns {
+		cc.Close()
+	}
+}
+
+func freePort(network string) int {
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			fail("%v", err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail("%v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitHTTP(url string) {
+	for i := 0; i < 100; i++ {
+		if r, err := http.Get(url); err == nil {
+			r.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fail("the bridge did not answer %s", url)
+}
+
+func dial(url string) *websocket.Conn {
+	c, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		fail("websocket: %v", err)
+	}
+	return c
+}
+
+// status reads the bridge's counters from GET /status.
+func status(port int) map[string]any {
+	r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/status", port))
+	if err != nil {
+		return nil
+	}
+	defer r.Body.Close()
+	var s struct {
+		Metrics struct {
+			EventsReceived uint64
+			OverflowDrops  uint64
+			Gaps           uint64
+			LostEvents     uint64
+			WSOutP50       time.Duration
+			WSOutP99       time.Duration
+		} `json:"metrics"`
+	}
+	json.NewDecoder(r.Body).Decode(&s)
+	return map[string]any{"events_received": s.Metrics.EventsReceived, "overflow": s.Metrics.OverflowDrops,
+		"gaps": s.Metrics.Gaps, "lost": s.Metrics.LostEvents, "wsout_p50": s.Metrics.WSOutP50, "wsout_p99": s.Metrics.WSOutP99}
+}
+
+// memory returns VmRSS and VmHWM of pid in MB (Linux /proc).
+func memory(pid int) (rss, hwm float64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			switch f[0] {
+			case "VmRSS:":
+				rss = kb / 1024
+			case "VmHWM:":
+				hwm = kb / 1024
+			}
+		}
+	}
+	return rss, hwm
+}
+
+func fail(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bridgebench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+// eventSeq reads "seq" of an event frame without a full JSON decode, so the
+// 50 benchmark clients cost the machine little next to the bridge.
+func eventSeq(data []byte) (int64, bool) {
+	s := string(data)
+	if !strings.HasPrefix(s, `{"type":"event","seq":`) {
+		return 0, false
+	}
+	s = s[len(`{"type":"event","seq":`):]
+	end := strings.IndexByte(s, ',')
+	if end < 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s[:end], 10, 64)
+	return v, err == nil
+}
+
+// cpuSeconds is the user+system CPU time of pid (Linux /proc, 100 ticks/s).
+func cpuSeconds(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	k, _ := strconv.ParseFloat(f[12], 64)
+	return (u + k) / 100
+}
