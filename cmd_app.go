@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/vimabl/vimabl/app"
+	"github.com/vimabl/vimabl/autostart"
 	"github.com/vimabl/vimabl/bridge"
 	"github.com/vimabl/vimabl/install"
 	"github.com/vimabl/vimabl/livepaths"
@@ -220,5 +221,11 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// autoStarter is replaced when the autostart package lands.
-func autoStarter() app.AutoStart { return nil }
+// autoStarter is start-at-login for this executable (nil if unavailable).
+func autoStarter() app.AutoStart {
+	m, err := autostart.New()
+	if err != nil {
+		return nil
+	}
+	return m
+}

@@ -1,0 +1,6 @@
+//go:build !windows
+
+package autostart
+
+// systemRunKey: only Windows has a registry.
+func systemRunKey() runKey { return nil }
