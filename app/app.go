@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -61,6 +62,10 @@ type ui struct {
 	metrics *metricsTab
 	setup   *setupTab
 	tabs    *container.AppTabs
+
+	// shown is whether the window is on screen: a hidden window's widgets
+	// are not redrawn, so the tray costs next to nothing while you play.
+	shown atomic.Bool
 
 	mu          sync.Mutex
 	inst        InstallView
@@ -135,10 +140,13 @@ func (u *ui) start() {
 		desk.SetSystemTrayMenu(buildTrayMenu(u.view(), u.actions()))
 		desk.SetSystemTrayIcon(trayIcon(u.view()))
 		// Closing the window keeps the tray (and the bridge) running.
-		u.win.SetCloseIntercept(u.win.Hide)
+		u.win.SetCloseIntercept(func() {
+			u.shown.Store(false)
+			u.win.Hide()
+		})
 	}
 	if !u.tray || u.o.ShowWindow {
-		u.win.Show()
+		u.showWindow()
 	}
 	go u.checkInstall()
 	go u.refresher()
@@ -154,15 +162,22 @@ func trayIcon(v View) fyne.Resource {
 
 func (u *ui) actions() trayActions {
 	return trayActions{
-		open:            func() { u.win.Show(); u.win.RequestFocus() },
+		open:            u.showWindow,
 		install:         u.installScript,
 		openScripts:     u.openScripts,
-		showLog:         func() { u.tabs.SelectIndex(1); u.win.Show(); u.win.RequestFocus() },
-		howToReload:     func() { u.tabs.SelectIndex(3); u.win.Show(); u.win.RequestFocus() },
+		showLog:         func() { u.tabs.SelectIndex(1); u.showWindow() },
+		howToReload:     func() { u.tabs.SelectIndex(3); u.showWindow() },
 		copyDiagnostics: u.copyDiagnostics,
 		toggleAutoStart: u.toggleAutoStart,
 		quit:            func() { u.fa.Quit() },
 	}
+}
+
+// showWindow brings the window up (UI thread).
+func (u *ui) showWindow() {
+	u.shown.Store(true)
+	u.win.Show()
+	u.win.RequestFocus()
 }
 
 // view gathers the engine's and the installer's state; never blocks long.
@@ -196,20 +211,27 @@ func (u *ui) refresher() {
 		if sample {
 			u.lastSample = time.Now()
 		}
-		fyne.DoAndWait(func() { u.render(v, entries, comps, sample) })
+		fyne.DoAndWait(func() {
+			t0 := time.Now()
+			u.render(v, entries, comps, sample)
+			u.metrics.renderTook(time.Since(t0), t0)
+		})
 		time.Sleep(windowEvery)
 	}
 }
 
 // render updates every widget from v; fyne's thread.
 func (u *ui) render(v View, entries []livelog.Entry, comps []string, sample bool) {
-	u.status.update(v)
-	u.logs.append(entries, comps)
 	if sample {
-		u.metrics.sample(v.Metrics)
+		u.metrics.sample(v.Metrics) // the charts' history keeps running
 	}
-	u.metrics.update(v.Metrics)
-	u.setup.update(v.Install)
+	u.logs.m.add(entries) // the log keeps collecting while hidden
+	if u.shown.Load() || !u.tray {
+		u.status.update(v)
+		u.logs.append(nil, comps)
+		u.metrics.update(v.Metrics)
+		u.setup.update(v.Install)
+	}
 	if u.tray {
 		key := fmt.Sprintf("%s|%s|%v|%v", summaryLine(v), installLabel(v.Install), installAction(v.Install), v.AutoStart)
 		if key != u.lastMenuKey && time.Since(u.lastMenu) >= menuEvery {

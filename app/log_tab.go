@@ -117,6 +117,9 @@ type logTab struct {
 	copyText  func(string)
 	copyBtn   *widget.Button
 	clearBtn  *widget.Button
+	// what the list showed at its last refresh: no change, no redraw
+	shownCount int
+	shownLast  uint64
 }
 
 var levelChoices = []string{"All levels", "INFO and above", "WARNING and above", "ERROR and above"}
@@ -247,7 +250,9 @@ func (t *logTab) append(es []livelog.Entry, components []string) {
 		t.component.Options = append([]string{"All components"}, components...)
 		t.component.Refresh()
 	}
-	if t.m.add(es) > 0 || len(es) > 0 {
+	t.m.add(es)
+	if len(t.m.visible) != t.shownCount || t.m.lastID != t.shownLast {
+		t.shownCount, t.shownLast = len(t.m.visible), t.m.lastID
 		t.refresh()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -74,7 +75,7 @@ func (c *chart) object() fyne.CanvasObject {
 }
 
 func (c *chart) update() {
-	c.label.SetText(fmt.Sprintf("%s — now "+c.format+"%s, peak "+c.format+"%s", c.name, c.data.last(), c.unit, c.data.max(), c.unit))
+	setText(c.label, c.label.Text, fmt.Sprintf("%s — now "+c.format+"%s, peak "+c.format+"%s", c.name, c.data.last(), c.unit, c.data.max(), c.unit))
 	c.raster.Refresh()
 }
 
@@ -133,6 +134,18 @@ type metricsTab struct {
 	counters *widget.Label
 	lastGaps uint64
 	primed   bool
+	// How long redrawing the window takes: the proof it stays responsive.
+	renderLast, renderMax time.Duration
+	renderMaxAt           time.Time
+}
+
+// renderTook records one window update's duration (UI thread); the maximum
+// covers the last ten seconds.
+func (t *metricsTab) renderTook(d time.Duration, at time.Time) {
+	t.renderLast = d
+	if d >= t.renderMax || at.Sub(t.renderMaxAt) > 10*time.Second {
+		t.renderMax, t.renderMaxAt = d, at
+	}
 }
 
 func newMetricsTab() *metricsTab {
@@ -178,7 +191,8 @@ func (t *metricsTab) update(m metrics.Snapshot) {
 	for _, c := range t.charts {
 		c.update()
 	}
-	t.counters.SetText(counterText(m))
+	setText(t.counters, t.counters.Text, counterText(m)+fmt.Sprintf("\nwindow update %v, slowest in 10 s %v",
+		t.renderLast.Round(10*time.Microsecond), t.renderMax.Round(10*time.Microsecond)))
 }
 
 func counterText(m metrics.Snapshot) string {

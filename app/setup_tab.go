@@ -105,9 +105,9 @@ func buttonText(iv InstallView) (string, bool) {
 
 // update renders the install state; UI thread.
 func (t *setupTab) update(iv InstallView) {
-	t.state.SetText(setupText(iv))
+	setText(t.state, t.state.Text, setupText(iv))
 	label, enabled := buttonText(iv)
-	t.button.SetText(label)
+	setText(t.button, t.button.Text, label)
 	if enabled {
 		t.button.Enable()
 	} else {
@@ -120,7 +120,7 @@ func (t *setupTab) update(iv InstallView) {
 		t.progress.Stop()
 		t.progress.Hide()
 	}
-	t.result.SetText(iv.Result)
+	setText(t.result, t.result.Text, iv.Result)
 	if iv.Result == "" {
 		t.result.Hide()
 	} else {
@@ -132,7 +132,7 @@ func (t *setupTab) update(iv InstallView) {
 		t.result.Importance = widget.SuccessImportance
 	}
 	t.result.Refresh()
-	t.notes.SetText(strings.Join(iv.Notes, "\n"))
+	setText(t.notes, t.notes.Text, strings.Join(iv.Notes, "\n"))
 	if len(iv.Notes) == 0 {
 		t.notes.Hide()
 	} else {

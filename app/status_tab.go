@@ -62,7 +62,7 @@ func (t *statusTab) object() fyne.CanvasObject {
 
 // update renders rows; it must run on fyne's thread.
 func (t *statusTab) update(v View) {
-	t.headline.SetText(summaryLine(v))
+	setText(t.headline, t.headline.Text, summaryLine(v))
 	rows := statusRows(v)
 	for len(t.rows) < len(rows) {
 		r := newStatusRow()
@@ -76,14 +76,14 @@ func (t *statusTab) update(v View) {
 		}
 		row := rows[i]
 		r.obj.Show()
-		r.title.SetText(row.Title)
-		r.detail.SetText(row.Detail)
+		setText(r.title, r.title.Text, row.Title)
+		setText(r.detail, r.detail.Text, row.Detail)
 		if row.OK {
 			r.dot.FillColor = green
 			r.fix.Hide()
 		} else {
 			r.dot.FillColor = red
-			r.fix.SetText("Fix: " + row.Fix)
+			setText(r.fix, r.fix.Text, "Fix: "+row.Fix)
 			if row.Fix == "" {
 				r.fix.Hide()
 			} else {
@@ -92,5 +92,4 @@ func (t *statusTab) update(v View) {
 		}
 		r.dot.Refresh()
 	}
-	t.box.Refresh()
 }

@@ -213,3 +213,13 @@ func ago(now, t time.Time) string {
 }
 
 func currentOS() string { return runtime.GOOS }
+
+// setText changes a label only when its text differs: a refresh redraws, and
+// the window updates several times a second.
+func setText(l interface {
+	SetText(string)
+}, old, s string) {
+	if old != s {
+		l.SetText(s)
+	}
+}
