@@ -45,12 +45,8 @@ func parseAppFlags(name string, args []string, stderr io.Writer, usage string) (
 		fmt.Fprintln(stderr, usage+"\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if _, err := parseSize(f.size); err != nil {
 		return f, err

@@ -28,12 +28,8 @@ func installFlags(name, usage string, args []string, stderr io.Writer, extra fun
 		fmt.Fprintln(stderr, usage+"\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return o, nil
 }

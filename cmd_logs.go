@@ -49,12 +49,8 @@ func parseLogsFlags(args []string, stderr io.Writer) (logsOptions, error) {
 		fmt.Fprintln(stderr, "\nPrints Ableton Live's Log.txt through VimAbl's parser; Python tracebacks are grouped.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if o.lines < 0 {
 		return o, fmt.Errorf("-n %d: must be 0 or more", o.lines)

@@ -35,12 +35,8 @@ func parseSimFlags(args []string, stderr io.Writer) (remotescript.SimOptions, er
 		fmt.Fprintln(stderr, "until Ctrl-C. Use it to try the bridge, Hammerspoon or a web view without Live.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	switch o.Scenario {
 	case "idle", "edit-storm", "set-load", "demo":

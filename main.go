@@ -5,6 +5,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -71,4 +72,17 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, table[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'vimabl <command> --help' for a command's flags.")
+}
+
+// parseFlags parses a subcommand's flags and refuses positional arguments,
+// which no subcommand takes (a typo like `vimabl logs debug` must not pass).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
 }

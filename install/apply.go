@@ -28,9 +28,7 @@ type Result struct {
 // is a no-op. Every failure is a sentence with the path and the cause, and
 // leaves the previous installation working.
 func Install(o Options) (Result, error) {
-	o.fill()
-	before, err := Inspect(o)
-	res := Result{Before: before, After: before.State, Dir: before.Dir}
+	o, before, res, err := begin(o)
 	if err != nil {
 		return res, err
 	}
@@ -98,6 +96,13 @@ func Install(o Options) (Result, error) {
 	res.After = UpToDate
 	res.NextSteps = NextSteps(o.Env.OS, first)
 	return res, nil
+}
+
+// begin fills the options' defaults and inspects what is there.
+func begin(o Options) (Options, Report, Result, error) {
+	o.fill()
+	before, err := Inspect(o)
+	return o, before, Result{Before: before, After: before.State, Dir: before.Dir}, err
 }
 
 // writeStaging writes the whole script into a hidden folder beside the
@@ -169,9 +174,7 @@ func writeFile(path string, data []byte) error {
 // anything else in Remote Scripts, and leaves a folder it did not make alone
 // unless forced.
 func Uninstall(o Options) (Result, error) {
-	o.fill()
-	before, err := Inspect(o)
-	res := Result{Before: before, After: before.State, Dir: before.Dir}
+	o, before, res, err := begin(o)
 	if err != nil {
 		return res, err
 	}
