@@ -5,9 +5,12 @@ This is what Hammerspoon configs use (``echo "GET_VIEW" | nc -w 1 127.0.0.1
 optional: end of stream also ends the line), gets exactly one JSON object and
 a newline, and the server closes the connection.
 
-Each connection gets its own short-lived thread, so a client that sends
-nothing, sends junk or sends a huge line only ever delays itself. Nothing here
-touches Live: the handler hands Live work to the main thread.
+One thread watches every connection with a selector and only reads: a
+client that sends nothing, sends junk, sends a huge line or trickles one byte
+a second costs a buffer and a deadline, never a thread, so a thousand of them
+do not delay a real command. A complete line is answered at once when it is
+junk, and otherwise handed to a short-lived thread that runs the command
+(which may wait for Live's main thread). Nothing here touches Live.
 
 ``stop()`` closes the listening socket itself and every thread notices within
 a tenth of a second, so a new script instance (Control Surface toggled, a Set
@@ -17,7 +20,7 @@ opened) can bind the port again at once.
 import errno
 import json
 import os
-import select
+import selectors
 import socket
 import threading
 import time
@@ -26,8 +29,12 @@ from .logging_config import log
 
 MAX_LINE = 64 * 1024  # bytes, without the newline
 CLIENT_TIMEOUT = 2.0  # seconds a client may take to send its line
-MAX_CLIENTS = 64  # connections served at once; more get an immediate "busy"
-POLL = 0.1  # how often blocked threads look at the stop flag
+MAX_RUNNING = 64  # commands running at once; more get an immediate "busy"
+# Connections being read at once. Past it the oldest is told so and closed:
+# a flood of idle connections can never lock a real client out. Windows'
+# select() watches at most 512 sockets.
+MAX_OPEN = 500 if os.name == "nt" else 900
+POLL = 0.1  # how often the threads look at the stop flag
 RETRY_BIND = 3.0  # seconds between attempts when the port is taken
 
 
@@ -44,9 +51,38 @@ def encode_reply(reply):
     return (text + "\n").encode("utf-8")
 
 
+def parse_line(data, ended):
+    """Validate what a client sent. Returns (line, None) or (None, problem).
+
+    ``ended`` is True when the line is complete (newline or end of stream).
+    """
+    if len(data) > MAX_LINE:
+        return None, "command line longer than 64 KiB"
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "binary data received; send one text line such as GET_VIEW"
+    text = text.strip()
+    if any(ord(c) < 32 and c != "\t" for c in text):
+        return None, "binary data received; send one text line such as GET_VIEW"
+    if not text:
+        return None, "empty command; send one line such as GET_VIEW"
+    return text, None
+
+
+class _Conn(object):
+    __slots__ = ("sock", "buf", "deadline", "opened")
+
+    def __init__(self, sock, now):
+        self.sock = sock
+        self.buf = bytearray()
+        self.opened = now
+        self.deadline = now + CLIENT_TIMEOUT
+
+
 class CommandServer(object):
     def __init__(self, host, port, handler, on_bind_error=None):
-        """``handler(line) -> dict`` runs on a connection thread;
+        """``handler(line) -> dict`` runs on a command thread;
         ``on_bind_error(message)`` is told (once per failure streak) that the
         port is taken."""
         self.host = host
@@ -57,10 +93,11 @@ class CommandServer(object):
         self._sock = None
         self._stop = threading.Event()
         self._thread = None
-        self._clients = set()
+        self._running = set()
         self._lock = threading.Lock()
         self.served = 0
         self.rejected = 0
+        self.evicted = 0
 
     def start(self):
         self._stop.clear()
@@ -82,8 +119,8 @@ class CommandServer(object):
             self._thread.join(max(0.0, deadline - time.time()))
             self._thread = None
         with self._lock:
-            clients = list(self._clients)
-        for t in clients:
+            running = list(self._running)
+        for t in running:
             t.join(max(0.0, deadline - time.time()))
         self.address = None
 
@@ -108,7 +145,8 @@ class CommandServer(object):
                 # one sit in TIME_WAIT; it never allows two listeners.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
-            sock.listen(64)
+            sock.listen(128)
+            sock.setblocking(False)
         except Exception:
             sock.close()
             raise
@@ -135,7 +173,10 @@ class CommandServer(object):
                     "WARNING")
             else:
                 log("Server", "listening on %s:%d" % self.address)
-            self._accept_loop(sock)
+            try:
+                self._serve(sock)
+            except Exception as exc:  # never let the command port die silently
+                log("Server", "command port loop failed: %s" % exc, "ERROR")
             return
 
     def _report_bind_error(self, exc):
@@ -151,39 +192,103 @@ class CommandServer(object):
             except Exception:
                 pass
 
-    def _accept_loop(self, sock):
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([sock], [], [], POLL)
-            except (OSError, ValueError):
-                return  # closed by stop()
-            if not ready:
-                continue
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                if self._stop.is_set():
-                    return
-                continue
-            with self._lock:
-                busy = len(self._clients) >= MAX_CLIENTS
-            if busy:
-                self.rejected += 1
-                self._reply_and_close(conn, error_reply("server busy: %d commands in progress" % MAX_CLIENTS))
-                continue
-            t = threading.Thread(target=self._serve, args=(conn,), name="VimAbl-client", daemon=True)
-            with self._lock:
-                self._clients.add(t)
-            t.start()
+    # --- the selector loop: reads lines, never runs commands
 
-    # --- one connection
-
-    def _serve(self, conn):
+    def _serve(self, listener):
+        sel = selectors.DefaultSelector()
+        sel.register(listener, selectors.EVENT_READ, None)
+        conns = {}  # socket -> _Conn, in arrival order (dicts keep it)
         try:
-            line, problem = self._read_line(conn)
-            if problem is not None:
-                reply = error_reply(problem)
-            elif self._stop.is_set():
+            while not self._stop.is_set():
+                try:
+                    ready = sel.select(POLL)
+                except (OSError, ValueError):
+                    return  # the listener was closed by stop()
+                now = time.time()
+                for key, _ in ready:
+                    if key.data is None:
+                        self._accept(listener, sel, conns, now)
+                    else:
+                        self._read(key.data, sel, conns)
+                self._expire(sel, conns, now)
+        finally:
+            for c in list(conns.values()):
+                self._finish(sel, conns, c, None, "the Remote Script is shutting down")
+            sel.close()
+
+    def _accept(self, listener, sel, conns, now):
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            sock.setblocking(False)
+            if len(conns) >= MAX_OPEN:
+                # The oldest connection has had the longest to send its line.
+                oldest = next(iter(conns.values()))
+                self.evicted += 1
+                self._finish(sel, conns, oldest, None, "too many open connections; closed the oldest idle one")
+            c = _Conn(sock, now)
+            conns[sock] = c
+            sel.register(sock, selectors.EVENT_READ, c)
+
+    def _read(self, c, sel, conns):
+        try:
+            chunk = c.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._finish(sel, conns, c, None, "connection error: %s" % exc)
+            return
+        nl = chunk.find(b"\n")
+        if nl >= 0:
+            c.buf += chunk[:nl]
+            self._complete(sel, conns, c)
+            return
+        c.buf += chunk
+        if len(c.buf) > MAX_LINE:
+            self._finish(sel, conns, c, None, "command line longer than 64 KiB")
+        elif not chunk:
+            self._complete(sel, conns, c)  # end of stream ends the line
+
+    def _complete(self, sel, conns, c):
+        line, problem = parse_line(c.buf, True)
+        self._finish(sel, conns, c, line, problem)
+
+    def _expire(self, sel, conns, now):
+        for c in [c for c in conns.values() if c.deadline <= now]:
+            if c.buf:
+                problem = "no end of line within %g s (send one line ending with a newline)" % CLIENT_TIMEOUT
+            else:
+                problem = "no command received within %g s" % CLIENT_TIMEOUT
+            self._finish(sel, conns, c, None, problem)
+
+    def _finish(self, sel, conns, c, line, problem):
+        """Stop reading c; answer a problem at once, or run the command."""
+        try:
+            sel.unregister(c.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        conns.pop(c.sock, None)
+        if problem is not None:
+            self._reply_and_close(c.sock, error_reply(problem), wait=False)
+            return
+        with self._lock:
+            busy = len(self._running) >= MAX_RUNNING
+        if busy:
+            self.rejected += 1
+            self._reply_and_close(c.sock, error_reply("server busy: %d commands in progress" % MAX_RUNNING), wait=False)
+            return
+        t = threading.Thread(target=self._command, args=(c.sock, line), name="VimAbl-command", daemon=True)
+        with self._lock:
+            self._running.add(t)
+        t.start()
+
+    def _command(self, sock, line):
+        try:
+            if self._stop.is_set():
                 reply = error_reply("the Remote Script is shutting down")
             else:
                 try:
@@ -192,72 +297,30 @@ class CommandServer(object):
                     log("Server", "command %r failed: %s" % (line[:80], exc), "ERROR")
                     reply = error_reply("internal error: %s" % exc)
             self.served += 1
-            self._reply_and_close(conn, reply)
+            self._reply_and_close(sock, reply, wait=True)
         finally:
             with self._lock:
-                self._clients.discard(threading.current_thread())
+                self._running.discard(threading.current_thread())
 
-    def _read_line(self, conn):
-        """Returns (line, None) or (None, sentence saying what was wrong)."""
-        buf = bytearray()
-        deadline = time.time() + CLIENT_TIMEOUT
-        conn.setblocking(False)
-        while True:
-            if self._stop.is_set():
-                return None, "the Remote Script is shutting down"
-            remaining = deadline - time.time()
-            if remaining <= 0:
-                if buf:
-                    return None, "no end of line within %g s (send one line ending with a newline)" % CLIENT_TIMEOUT
-                return None, "no command received within %g s" % CLIENT_TIMEOUT
-            try:
-                ready, _, _ = select.select([conn], [], [], min(POLL, remaining))
-            except (OSError, ValueError):
-                return None, "connection error"
-            if not ready:
-                continue
-            try:
-                chunk = conn.recv(65536)
-            except (BlockingIOError, InterruptedError):
-                continue
-            except OSError as exc:
-                return None, "connection error: %s" % exc
-            nl = chunk.find(b"\n")
-            if nl >= 0:
-                buf += chunk[:nl]
-                break
-            buf += chunk
-            if len(buf) > MAX_LINE:
-                return None, "command line longer than 64 KiB"
-            if not chunk:
-                break  # end of stream ends the line
-        if len(buf) > MAX_LINE:
-            return None, "command line longer than 64 KiB"
-        try:
-            text = bytes(buf).decode("utf-8")
-        except UnicodeDecodeError:
-            return None, "binary data received; send one text line such as GET_VIEW"
-        text = text.strip()
-        if any(ord(c) < 32 and c != "\t" for c in text):
-            return None, "binary data received; send one text line such as GET_VIEW"
-        if not text:
-            return None, "empty command; send one line such as GET_VIEW"
-        return text, None
-
-    def _reply_and_close(self, conn, reply):
+    def _reply_and_close(self, sock, reply, wait):
+        """Send one reply and close. ``wait=False`` (the selector thread)
+        never blocks: a client that does not read its error loses it."""
         data = encode_reply(reply)
         try:
-            conn.setblocking(True)
-            conn.settimeout(CLIENT_TIMEOUT)
-            conn.sendall(data)
+            if wait:
+                sock.setblocking(True)
+                sock.settimeout(CLIENT_TIMEOUT)
+                sock.sendall(data)
+            else:
+                sock.send(data)  # small: fits the socket buffer unless the peer is gone
             try:
-                conn.shutdown(socket.SHUT_WR)
+                sock.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
         except OSError:
             pass  # the client left; nothing to tell it
         finally:
             try:
-                conn.close()
+                sock.close()
             except OSError:
                 pass

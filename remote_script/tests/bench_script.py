@@ -192,6 +192,35 @@ def bench_registration():
         h.close()
 
 
+def bench_junk_flood():
+    import socket as so
+    from support import tcp_command
+
+    h = ScriptHarness(build_set=small)
+    try:
+        h.load()
+        port = h.command_port()
+        bad = []
+        for i in range(1000):
+            c = so.create_connection(("127.0.0.1", port))
+            if i % 3 == 1:
+                c.sendall(b"\x00\xffjunk")
+            elif i % 3 == 2:
+                c.sendall(b"G")
+            bad.append(c)
+        lat = []
+        for _ in range(50):
+            t0 = time.perf_counter()
+            tcp_command(port, b"PING\n")
+            lat.append(time.perf_counter() - t0)
+        line("PING while 1000 junk/half-open/slow connections are open, p50", "%.2f ms" % (pct(lat, 50) * 1000), "-")
+        line("PING while 1000 junk/half-open/slow connections are open, max", "%.2f ms" % (max(lat) * 1000), "<= 100 ms")
+        for c in bad:
+            c.close()
+    finally:
+        h.close()
+
+
 def main():
     print("VimAbl Remote Script benchmarks (Python %s, fake Live)" % sys.version.split()[0])
     bench_log()
@@ -199,6 +228,7 @@ def main():
     bench_latency()
     bench_storm()
     bench_registration()
+    bench_junk_flood()
 
 
 if __name__ == "__main__":

@@ -136,6 +136,33 @@ class ServerTest(unittest.TestCase):
             self.assertLess(time.monotonic() - t0, 1.0)
             self.assertFalse(srv._thread)
 
+    def test_a_thousand_bad_connections_do_not_lock_out_a_real_client(self):
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 2400:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+        bad = []
+        try:
+            for i in range(1000):
+                c = socket.create_connection(("127.0.0.1", self.port))
+                kind = i % 4
+                if kind == 1:
+                    c.sendall(b"\x00\xff junk without end")  # half a line, never finished
+                elif kind == 2:
+                    c.sendall(b"S")  # a slow client: one byte, then nothing
+                elif kind == 3:
+                    c.sendall(b"X" * 70000)  # oversized: answered and closed at once
+                bad.append(c)
+            # A Hammerspoon-style client is still answered, and not with "busy".
+            for _ in range(5):
+                r = self.reply(b"PING\n", timeout=5)
+                self.assertEqual(r, {"success": True, "echo": "PING"})
+            self.assertLessEqual(self.srv.evicted, 1000 - server_mod.MAX_OPEN + 10)
+        finally:
+            for c in bad:
+                c.close()
+
     def test_port_taken_is_reported_and_retried(self):
         taker = socket.socket()
         taker.bind(("127.0.0.1", 0))
