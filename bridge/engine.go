@@ -86,6 +86,7 @@ type Engine struct {
 
 	changes   chan struct{}
 	resyncReq chan struct{}
+	snapReq   chan struct{} // a resync ended: the event loop sends a snapshot frame
 	tracker   oscin.Tracker // owned by the event loop
 
 	mu      sync.Mutex
@@ -148,6 +149,7 @@ func New(cfg Config) (*Engine, error) {
 		logs:      livelog.NewRing(livelog.DefaultRingSize),
 		changes:   make(chan struct{}, 1),
 		resyncReq: make(chan struct{}, 1),
+		snapReq:   make(chan struct{}, 1),
 	}
 	e.sync = mirror.NewSync(e.mirror, 0)
 	e.st.installed = true
@@ -156,6 +158,11 @@ func New(cfg Config) (*Engine, error) {
 	e.st.lastState = -1
 	e.hub = wshub.New(wshub.Config{
 		Snapshot: func() wshub.Frame {
+			if e.sync.Resyncing() {
+				// The mirror lags the events already sent; the client gets
+				// the resync's snapshot frame instead.
+				return wshub.Frame{}
+			}
 			session, seq, state := e.mirror.SnapshotJSON()
 			return wshub.SnapshotFrame(session, seq, state)
 		},
@@ -243,6 +250,12 @@ func (e *Engine) Command(ctx context.Context, line string) (json.RawMessage, err
 // Resync asks the script for a SNAPSHOT and reloads the mirror from it.
 func (e *Engine) Resync(ctx context.Context) error {
 	res, err := e.sync.Resync(ctx, e.client)
+	// Clients get the mirror as it now is, in order with the events: the
+	// event loop sends the snapshot frame (see sendSnapshot).
+	select {
+	case e.snapReq <- struct{}{}:
+	default:
+	}
 	if err != nil {
 		e.c.ResyncFailures.Add(1)
 		e.mu.Lock()
@@ -255,11 +268,19 @@ func (e *Engine) Resync(ctx context.Context) error {
 	e.mu.Lock()
 	e.st.resyncErr = ""
 	e.mu.Unlock()
-	session, seq, state := e.mirror.SnapshotJSON()
-	e.hub.Broadcast(wshub.SnapshotFrame(session, seq, state))
-	e.log.Info("mirror resynchronised", "session", session, "seq", seq, "replayed", res.Applied, "skipped", res.Skipped)
+	e.log.Info("mirror resynchronised", "session", e.mirror.SessionID(), "seq", e.mirror.Seq(), "replayed", res.Applied, "skipped", res.Skipped)
 	e.notify()
 	return nil
+}
+
+// sendSnapshot broadcasts the mirror; called only by the event loop, so the
+// frame sits exactly between the events it contains and those it does not.
+func (e *Engine) sendSnapshot() {
+	if e.sync.Resyncing() {
+		return // another resync began; its end sends one
+	}
+	session, seq, state := e.mirror.SnapshotJSON()
+	e.hub.Broadcast(wshub.SnapshotFrame(session, seq, state))
 }
 
 func (e *Engine) requestResync() {
@@ -375,7 +396,18 @@ func bindError(proto, addr, flag string, err error) string {
 }
 
 func (e *Engine) consume(in <-chan oscin.Datagram) {
-	for d := range in {
+	for {
+		var d oscin.Datagram
+		select {
+		case <-e.snapReq:
+			e.sendSnapshot()
+			continue
+		case dg, ok := <-in:
+			if !ok {
+				return
+			}
+			d = dg
+		}
 		evs, err := oscin.Decode(d.Data, d.Received)
 		if err != nil {
 			e.c.Malformed.Add(1)
@@ -433,6 +465,12 @@ func (e *Engine) handle(ev *oscin.Event) {
 	}
 	session := e.st.session
 	e.mu.Unlock()
+	// Events of a session the mirror has no snapshot of (the bridge started
+	// while the script was already streaming, or the hello was lost): only a
+	// SNAPSHOT can tell what the Set looks like.
+	if session != "" && ev.Path != "/live/hello" && e.mirror.SessionID() != session && !e.sync.Resyncing() {
+		e.requestResync()
+	}
 
 	switch ev.Path {
 	case "/live/hello", "/live/resync":
@@ -621,10 +659,6 @@ func (e *Engine) Status() Status {
 			s.Summary = st.wsPort.err
 		}
 		s.Fix = "Quit the program using that port, or choose another port in VimAbl's settings."
-	case !st.installed:
-		s.State = StateNotInstalled
-		s.Summary = "Remote Script not installed"
-		s.Fix = "Click Install Remote Script (or run `vimabl install`), then restart Live."
 	case alive && (now.Sub(st.lastGap) <= degradedWindow || st.resyncErr != ""):
 		s.State = StateDegraded
 		if st.resyncErr != "" {
@@ -638,9 +672,15 @@ func (e *Engine) Status() Status {
 		s.State = StateStreaming
 		s.Summary = fmt.Sprintf("Live connected · %d tracks · %s BPM", sum.Tracks, formatTempo(sum.Tempo))
 	case st.pingOK:
+		// A script that answers is loaded in Live, wherever it was installed
+		// from (a developer's checkout, a User Library we did not find).
 		s.State = StateReachable
 		s.Summary = "Remote Script answers on " + e.cfg.CommandAddr + " but sends no events"
 		s.Fix = "Check that the script sends to " + e.cfg.EventsAddr + " (config.json beside the script) and reload it: Control Surface None, then VimAbl."
+	case !st.installed:
+		s.State = StateNotInstalled
+		s.Summary = "Remote Script not installed"
+		s.Fix = "Click Install Remote Script (or run `vimabl install`), then restart Live."
 	default:
 		s.State = StateWaiting
 		if st.bye {

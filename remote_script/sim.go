@@ -206,6 +206,14 @@ func (s *Sim) Control(ctx context.Context, line string) error {
 	}
 }
 
+// PID is the python process's id (0 before it started).
+func (s *Sim) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Done is closed when the python process has exited.
 func (s *Sim) Done() <-chan struct{} { return s.exited }
 

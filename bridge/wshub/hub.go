@@ -127,10 +127,16 @@ func (h *Hub) Run(ctx context.Context) {
 			return
 		case cl := <-h.register:
 			// The snapshot is taken here, in the hub's order: events broadcast
-			// before it are in it; later ones follow it.
+			// before it are in it; later ones follow it. While the engine is
+			// resynchronising, its mirror lags behind the events already sent:
+			// the client then waits for the resync's snapshot frame instead.
 			snap := h.cfg.Snapshot()
-			cl.session, cl.seq = snap.Session, snap.Seq
-			cl.push(snap.Data)
+			if snap.Data == nil {
+				cl.pending = true
+			} else {
+				cl.session, cl.seq = snap.Session, snap.Seq
+				cl.push(snap.Data)
+			}
 			clients[cl] = struct{}{}
 			h.c.WSClients.Store(int64(len(clients)))
 			close(cl.registered)
@@ -142,15 +148,17 @@ func (h *Hub) Run(ctx context.Context) {
 		case f := <-h.broadcast:
 			for cl := range clients {
 				if f.Snapshot {
-					cl.session, cl.seq = f.Session, f.Seq
-				} else if f.Seq > 0 && f.Session == cl.session && f.Seq <= cl.seq {
-					continue // already in this client's snapshot
+					cl.session, cl.seq, cl.pending = f.Session, f.Seq, false
+				} else if cl.pending || f.Seq > 0 && f.Session == cl.session && f.Seq <= cl.seq {
+					continue // waiting for a snapshot, or already in this client's
 				}
-				if !cl.pushFrame(f.Data, f.Received) {
+				if ok, overflow := cl.pushFrame(f.Data, f.Received); !ok {
 					delete(clients, cl)
 					h.c.WSClients.Store(int64(len(clients)))
-					h.c.ClientsDropped.Add(1)
-					h.log.Warn("websocket client fell behind; closed", "remote", cl.remote, "limit_bytes", h.cfg.QueueBytes)
+					if overflow {
+						h.c.ClientsDropped.Add(1)
+						h.log.Warn("websocket client fell behind; closed", "remote", cl.remote, "limit_bytes", h.cfg.QueueBytes)
+					}
 				}
 			}
 		case reply := <-h.count:
@@ -305,6 +313,7 @@ type client struct {
 	registered chan struct{}
 	session    string // of the snapshot it got
 	seq        int64
+	pending    bool // registered during a resync: nothing until a snapshot frame
 
 	mu        sync.Mutex
 	queue     []queued
@@ -323,13 +332,18 @@ type queued struct {
 
 // push queues one frame; false (and the client is being closed) when the
 // client is too far behind.
-func (cl *client) push(data []byte) bool { return cl.pushFrame(data, time.Time{}) }
+func (cl *client) push(data []byte) bool {
+	ok, _ := cl.pushFrame(data, time.Time{})
+	return ok
+}
 
-func (cl *client) pushFrame(data []byte, received time.Time) bool {
+// pushFrame queues a frame; ok is false when the client is gone or closing,
+// overflow true when this frame pushed it past its bound.
+func (cl *client) pushFrame(data []byte, received time.Time) (ok, overflow bool) {
 	cl.mu.Lock()
 	if cl.closing {
 		cl.mu.Unlock()
-		return false
+		return false, false
 	}
 	if limit := cl.hub.cfg.QueueBytes; cl.queued+len(data) > limit {
 		cl.closing = true
@@ -338,13 +352,13 @@ func (cl *client) pushFrame(data []byte, received time.Time) bool {
 		cl.queue, cl.queued = nil, 0
 		cl.mu.Unlock()
 		cl.signal()
-		return false
+		return false, true
 	}
 	cl.queue = append(cl.queue, queued{data, received})
 	cl.queued += len(data)
 	cl.mu.Unlock()
 	cl.signal()
-	return true
+	return true, false
 }
 
 func (cl *client) close(code int, reason string) {

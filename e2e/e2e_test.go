@@ -1,0 +1,466 @@
+// Package e2e proves the whole chain as users run it: the real `vimabl
+// bridge` process and the real Remote Script inside the fake Live (a python3
+// process) on free ports, driven and checked only from outside — nc like
+// Hammerspoon, liblo's oscdump, Python's websockets, curl-like HTTP — plus
+// the faults a stage or a studio throws at it.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vimabl/vimabl/bridge/scriptclient"
+	remotescript "github.com/vimabl/vimabl/remote_script"
+)
+
+var vimabl string // the binary under test, built once
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "vimabl-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	vimabl = filepath.Join(dir, "vimabl")
+	if out, err := exec.Command("go", "build", "-o", vimabl, "..").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building vimabl: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type ports struct{ command, events, ws int }
+
+func newPorts(t *testing.T) ports {
+	return ports{command: freePort(t, "tcp"), events: freePort(t, "udp"), ws: freePort(t, "tcp")}
+}
+
+// bridgeProc is a running `vimabl bridge`.
+type bridgeProc struct {
+	cmd  *exec.Cmd
+	p    ports
+	logs *bytes.Buffer
+}
+
+func startBridge(t *testing.T, p ports) *bridgeProc {
+	t.Helper()
+	b := &bridgeProc{p: p, logs: &bytes.Buffer{}}
+	b.cmd = exec.Command(vimabl, "bridge", "--events-port", strconv.Itoa(p.events), "--ws-port", strconv.Itoa(p.ws),
+		"--command-port", strconv.Itoa(p.command), "--live-log", filepath.Join(t.TempDir(), "none.txt"))
+	b.cmd.Stderr = &lockedWriter{w: b.logs}
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.stop() })
+	waitFor(t, "the bridge's HTTP port", 10*time.Second, func() bool {
+		r, err := http.Get(b.url("/healthz"))
+		if err == nil {
+			r.Body.Close()
+		}
+		return err == nil
+	})
+	return b
+}
+
+func (b *bridgeProc) url(path string) string { return fmt.Sprintf("http://127.0.0.1:%d%s", b.p.ws, path) }
+
+func (b *bridgeProc) stop() {
+	if b.cmd.ProcessState == nil {
+		b.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { b.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			b.cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+func (b *bridgeProc) status(t *testing.T) map[string]any {
+	t.Helper()
+	r, err := http.Get(b.url("/status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var m map[string]any
+	json.NewDecoder(r.Body).Decode(&m)
+	return m
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func startScript(t *testing.T, p ports) *remotescript.Sim {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sim, err := remotescript.StartSim(ctx, remotescript.SimOptions{CommandPort: p.command, EventsPort: p.events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Stop() })
+	return sim
+}
+
+func control(t *testing.T, sim *remotescript.Sim, line string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := sim.Control(ctx, line); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}
+
+// stateEqualsSnapshot waits until GET /state equals a SNAPSHOT taken after
+// the edits settled (trailing edges and polls included).
+func stateEqualsSnapshot(t *testing.T, b *bridgeProc, commandPort int) {
+	t.Helper()
+	client := scriptclient.New(fmt.Sprintf("127.0.0.1:%d", commandPort))
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		snap, err := client.Snapshot(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 20; i++ {
+			r, err := http.Get(b.url("/state"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if sameJSON(body, snap.State) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Fatal("GET /state never equalled SNAPSHOT")
+}
+
+// nc sends a command exactly as Hammerspoon configs do.
+func nc(t *testing.T, port int, line string) map[string]any {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", fmt.Sprintf("echo %q | nc -w 1 127.0.0.1 %d", line, port))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nc %s: %v", line, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatalf("nc %s: not one JSON object: %q", line, out)
+	}
+	return m
+}
+
+const wsClient = `
+import asyncio, json, sys, time
+import websockets
+
+async def main(url, want_events):
+    async with websockets.connect(url) as ws:
+        snap = json.loads(await ws.recv())
+        assert snap["type"] == "snapshot", snap["type"]
+        seq, events, last = snap["seq"], 0, snap["seq"]
+        await ws.send(json.dumps({"type": "command", "id": "py1", "command": "GET_VIEW", "args": []}))
+        reply = None
+        deadline = time.time() + 60
+        recent = []
+        while (events < want_events or reply is None) and time.time() < deadline:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            recent = (recent + [(m["type"], m.get("seq"), m.get("path"))])[-6:]
+            if m["type"] == "event" and m["path"] != "/live/hello":
+                if m["seq"] != last + 1:
+                    print(json.dumps({"error": "out of order: %d after %d (%s; recent %s)" % (m["seq"], last, m["path"], recent)})); return
+                last = m["seq"]; events += 1
+            elif m["type"] == "reply":
+                reply = m
+            elif m["type"] == "snapshot":
+                last = m["seq"]
+        print(json.dumps({"snapshot_seq": seq, "events": events, "reply": reply}))
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+`
+
+func TestWholeChainAsUsersRunIt(t *testing.T) {
+	for _, tool := range []string{"nc", "/usr/bin/python3"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed (make deps installs it)", tool)
+		}
+	}
+	p := newPorts(t)
+	b := startBridge(t, p)
+	sim := startScript(t, p)
+	waitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
+
+	// A WebSocket client that is not ours: Python's websockets.
+	py := exec.Command("/usr/bin/python3", "-c", wsClient, fmt.Sprintf("ws://127.0.0.1:%d/ws", p.ws), "300")
+	var pyOut bytes.Buffer
+	py.Stdout, py.Stderr = &pyOut, &pyOut
+	if err := py.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Random edits stream while a Hammerspoon-style client sends every command.
+	done := make(chan struct{})
+	go func() { defer close(done); control(t, sim, "random 77 600") }()
+	commands := map[string]func(map[string]any) bool{
+		"PING":                func(m map[string]any) bool { return m["pong"] == true },
+		"GET_VERSION":         func(m map[string]any) bool { return m["version"] == remotescript.Version() },
+		"GET_VIEW":            func(m map[string]any) bool { v := m["view"]; return v == "session" || v == "arrangement" },
+		"GET_STATE":           func(m map[string]any) bool { _, ok := m["tracks"].([]any); return ok },
+		"GET_PROJECT_PATH":    func(m map[string]any) bool { _, ok := m["project_path"].(string); return ok },
+		"GET_OBSERVER_STATUS": func(m map[string]any) bool { return m["stats"] != nil },
+		"GET_LOG_STATS":       func(m map[string]any) bool { return m["stats"] != nil },
+		"SELECT_FIRST_SCENE":  func(m map[string]any) bool { return m["scene"] == 0.0 },
+		"JUMP_TO_LAST":        func(m map[string]any) bool { _, ok := m["scene"].(float64); return ok },
+		"SCROLL_TO_TOP":       func(m map[string]any) bool { return m["scene"] == 0.0 },
+		"SELECT_LAST_TRACK":   func(m map[string]any) bool { _, ok := m["track"].(float64); return ok },
+		"SNAPSHOT":            func(m map[string]any) bool { return m["state"] != nil },
+		"NO_SUCH_COMMAND":     func(m map[string]any) bool { return m["error"] == "Unknown command: NO_SUCH_COMMAND" },
+		"EXPORT_XML:/etc/passwd": func(m map[string]any) bool {
+			return m["success"] == false && strings.Contains(m["error"].(string), ".als")
+		},
+	}
+	for line, ok := range commands {
+		if m := nc(t, p.command, line); !ok(m) {
+			t.Errorf("%s → %v", line, m)
+		}
+	}
+	<-done
+	stateEqualsSnapshot(t, b, p.command)
+
+	if err := py.Wait(); err != nil {
+		t.Fatalf("python websockets client: %v\n%s", err, pyOut.String())
+	}
+	var res struct {
+		Error  string
+		Events int
+		Reply  map[string]any
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(pyOut.Bytes()), &res); err != nil || res.Error != "" {
+		t.Fatalf("python client: %v %s\nbridge log:\n%s", err, pyOut.String(), b.logs.String())
+	}
+	if res.Events < 300 || res.Reply["id"] != "py1" || res.Reply["result"].(map[string]any)["success"] != true {
+		t.Fatalf("python client saw %+v", res)
+	}
+	st := b.status(t)["metrics"].(map[string]any)
+	if st["Gaps"] != 0.0 || st["Malformed"] != 0.0 || st["OverflowDrops"] != 0.0 {
+		t.Fatalf("loopback lost something: %v", st)
+	}
+}
+
+// An OSC tool that is not ours decodes every event the script sends.
+func TestOscdumpDecodesEveryEvent(t *testing.T) {
+	if _, err := exec.LookPath("oscdump"); err != nil {
+		t.Fatal("oscdump is needed (liblo-tools; make deps installs it)")
+	}
+	p := newPorts(t)
+	dump := exec.Command("oscdump", strconv.Itoa(p.events))
+	out, _ := dump.StdoutPipe()
+	if err := dump.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { dump.Process.Kill(); dump.Wait() }()
+	lines := make(chan string, 100000)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	time.Sleep(200 * time.Millisecond) // oscdump prints nothing when ready; give it a moment to bind
+	sim := startScript(t, p)
+	control(t, sim, "random 5 300")
+	snap, err := scriptclient.New(fmt.Sprintf("127.0.0.1:%d", p.command)).Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every /live/seq line oscdump printed, numbered 1..N with nothing missing.
+	// oscdump prints "<timetag> /live/seq idss… <seq> <timestamp> \"<path>\" …".
+	seqRE := regexp.MustCompile(`^\S+ /live/seq id\S* (\d+) \d+\.\d+ "/live/`)
+	var seen int64
+	timeout := time.After(20 * time.Second)
+	for seen < snap.Seq {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("oscdump stopped at %d of %d", seen, snap.Seq)
+			}
+			m := seqRE.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("oscdump printed an event it could not type: %q", l)
+			}
+			n, _ := strconv.ParseInt(m[1], 10, 64)
+			if n != seen+1 {
+				t.Fatalf("oscdump: seq %d after %d", n, seen)
+			}
+			seen = n
+		case <-timeout:
+			t.Fatalf("oscdump decoded %d of %d events", seen, snap.Seq)
+		}
+	}
+}
+
+// `vimabl install` into a fake User Library; the fake Live loads that copy.
+func TestInstalledCopyLoadsInTheFakeLive(t *testing.T) {
+	lib := t.TempDir()
+	if out, err := exec.Command(vimabl, "install", "--user-library", lib, "--command-port", strconv.Itoa(freePort(t, "tcp"))).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	fake := t.TempDir()
+	if err := os.CopyFS(fake, remotescript.FakeLive()); err != nil {
+		t.Fatal(err)
+	}
+	code := `
+import sys
+sys.path.insert(0, sys.argv[1])
+from runtime import FakeLive
+import sets
+f = FakeLive()
+sets.build_set(f, tracks=3, scenes=2)
+s = f.load_script(sys.argv[2])
+assert s is not None, "create_instance failed"
+assert f.run_until(lambda: s.command_address() is not None, timeout=5), "no command port"
+print("loaded", f.violations, f.errors)
+f.close()
+`
+	out, err := exec.Command("python3", "-c", code, fake, filepath.Join(lib, "Remote Scripts", "VimAbl")).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "loaded 0 0" {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// Kill the script and start another; restart the bridge while the script
+// streams: the bridge resynchronises each time and clients see it.
+func TestScriptAndBridgeRestarts(t *testing.T) {
+	p := newPorts(t)
+	b := startBridge(t, p)
+	sim := startScript(t, p)
+	waitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
+	first := b.status(t)["session_id"]
+
+	// The script dies without a word (Live crashed), then a new one starts.
+	syscall.Kill(simPID(t, sim), syscall.SIGKILL)
+	<-sim.Done()
+	sim.Stop()
+	waitFor(t, "the bridge to notice", 15*time.Second, func() bool { return b.status(t)["state"] != "streaming" })
+	sim2 := startScript(t, p)
+	waitFor(t, "streaming again", 15*time.Second, func() bool {
+		s := b.status(t)
+		return s["state"] == "streaming" && s["session_id"] != first
+	})
+	control(t, sim2, "random 8 200")
+	stateEqualsSnapshot(t, b, p.command)
+
+	// The bridge restarts while the script streams: it resyncs without a hello.
+	b.stop()
+	b2 := startBridge(t, p)
+	control(t, sim2, "random 9 100")
+	stateEqualsSnapshot(t, b2, p.command)
+}
+
+func simPID(t *testing.T, sim *remotescript.Sim) int {
+	t.Helper()
+	pid := sim.PID()
+	if pid <= 0 {
+		t.Fatal("no sim process")
+	}
+	return pid
+}
+
+// Toggling the Control Surface 50 times leaves no port, thread or socket behind.
+func TestControlSurfaceToggled50Times(t *testing.T) {
+	p := newPorts(t)
+	sim := startScript(t, p)
+	pid := simPID(t, sim)
+	count := func(what string) int {
+		es, err := os.ReadDir(fmt.Sprintf("/proc/%d/%s", pid, what))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	control(t, sim, "restart") // warm: modules imported, first sockets made
+	fds, threads := count("fd"), count("task")
+	for i := 0; i < 50; i++ {
+		control(t, sim, "restart")
+	}
+	if m := nc(t, p.command, "PING"); m["pong"] != true {
+		t.Fatalf("after 50 toggles: %v", m)
+	}
+	waitFor(t, "threads of finished commands to end", 5*time.Second, func() bool { return count("task") <= threads })
+	if f := count("fd"); f > fds {
+		t.Fatalf("file descriptors grew from %d to %d over 50 toggles", fds, f)
+	}
+}
