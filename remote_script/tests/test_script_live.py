@@ -32,6 +32,8 @@ class LiveScriptTest(unittest.TestCase):
         self.h = ScriptHarness(build_set=small_set)
         self.h.load()
         self.h.wait_event("/live/hello")
+        # The start-up batch (observers registered) ends before any test's edit.
+        self.h.wait_event("/live/batch/end")
 
     def tearDown(self):
         self.h.close()
@@ -198,9 +200,11 @@ class LiveScriptTest(unittest.TestCase):
         m = h.mark()
         song.create_midi_track(1)
         h.wait_event("/live/batch/end", since=m)
-        ev = [(e[2], e[3]) for e in h.events[m:]]
+        # Log lines and heartbeats may interleave; the structural burst may not.
+        ev = [(e[2], e[3]) for e in h.events[m:] if e[2] not in ("/live/log", "/live/heartbeat")]
         self.assertEqual(ev[0][0], "/live/batch/start")
         added = [a for p, a in ev if p == "/live/track/added"]
+        self.assertTrue(added, "no track/added in %s\nLog.txt:\n%s" % (ev[:8], open(h.log_path).read()[-3000:]))
         self.assertEqual(added[0][:3], [1, added[0][1], "midi"])
         self.assertEqual(len([a for p, a in ev if p == "/live/clip_slot/created" and a[0] == 1]), 3)
         m = h.mark()
