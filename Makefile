@@ -8,7 +8,7 @@ export PATH := $(PATH):/usr/local/go/bin
 
 PYTEST := $(PYTHON) -m unittest discover -s remote_script/tests -t remote_script/tests -p 'test_*.py'
 
-.PHONY: deps build run demo test test-go test-python vet bench dist screenshots fuzz clean
+.PHONY: deps build run demo test test-go test-python vet bench dist screenshots fuzz fuzz-short clean
 
 ## deps: install the Debian packages the build and the tests need (as root), or print the command.
 deps:
@@ -26,8 +26,9 @@ run: build
 demo: build
 	./$(BIN) demo
 
-## test: every test — Go (engine, installer, app, packaging) and Python (Remote Script, fake Live).
-test: deps vet test-go test-python
+## test: every test — Go (engine, installer, app, packaging, end to end), Python (Remote Script,
+## fake Live) and a short fuzzing run of every parser of untrusted input.
+test: deps vet test-go test-python fuzz-short
 
 vet:
 	$(GO) vet ./...
@@ -45,9 +46,18 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./bridge/...
 	$(GO) run ./tools/bridgebench -bin $(BIN)
 
-## fuzz: a short fuzzing run of the OSC decoder.
+FUZZTIME ?= 60s
+
+## fuzz: fuzz the OSC decoder, the Log.txt and Library.cfg parsers, and (randomised) port 9001's parser.
 fuzz:
-	$(GO) test ./bridge/oscin -run '^$$' -fuzz FuzzDecode -fuzztime 60s
+	$(GO) test ./bridge/oscin -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./bridge/livelog -run '^$$' -fuzz FuzzParseLine -fuzztime $(FUZZTIME)
+	$(GO) test ./livepaths -run '^$$' -fuzz FuzzParseLibraryCfg -fuzztime $(FUZZTIME)
+	VIMABL_FUZZ_ROUNDS=20 $(PYTHON) -m unittest discover -s remote_script/tests -t remote_script/tests -p 'test_fuzz.py'
+
+# The short run CI does on every change.
+fuzz-short:
+	$(MAKE) --no-print-directory fuzz FUZZTIME=100000x
 
 ## screenshots: run the real app under Xvfb in demo mode and save docs/screenshots/*.png.
 screenshots: build

@@ -303,7 +303,7 @@ func startRelay(t *testing.T, to string) *relay {
 			}
 			r.mu.Lock()
 			r.n++
-			drop := r.lossy && r.n%40 == 0
+			drop := r.lossy && r.n%20 == 0 // 5 %
 			r.mu.Unlock()
 			if !drop {
 				c.WriteToUDP(buf[:n], dst)

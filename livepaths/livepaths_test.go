@@ -129,3 +129,16 @@ func TestUserLibrariesRelocatedBrokenAndDefault(t *testing.T) {
 		t.Errorf("fallback %+v", p)
 	}
 }
+
+// FuzzParseLibraryCfg: a broken Library.cfg is an error or a path, never a panic.
+func FuzzParseLibraryCfg(f *testing.F) {
+	f.Add([]byte(`<Ableton><ContentLibrary><UserLibrary><LibraryProject><ProjectPath Value="/Volumes/S"/><ProjectName Value="User Library"/></LibraryProject></UserLibrary></ContentLibrary></Ableton>`))
+	f.Add([]byte(`<UserLibrary><ProjectPath Value="C:\Music"/>`))
+	f.Add([]byte("\x00<Ableton"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParseLibraryCfg(data)
+		if err == nil && p == "" {
+			t.Fatal("no error and no path")
+		}
+	})
+}

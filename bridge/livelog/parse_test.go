@@ -170,3 +170,26 @@ func TestLogMessageEchoLinesAreDropped(t *testing.T) {
 		t.Fatalf("want the script line and the unrelated Python line, got %+v", es)
 	}
 }
+
+// FuzzParseLine: any line, any bytes — the parser never panics, keeps the
+// raw text, and a grouped traceback always has its lines.
+func FuzzParseLine(f *testing.F) {
+	f.Add("2026-11-24T10:15:02.123456: info: RemoteScriptMessage: (LiveState) INFO [Server] listening")
+	f.Add("2026-11-24T10:15:02.123456: info: RemoteScriptError: Traceback (most recent call last):")
+	f.Add("2026-11-24T10:15:02.123456: info: Python: INFO:_Framework.ControlSurface:200 - LOG: (X) y")
+	f.Add("\xff\xfe garbage: info: ")
+	f.Fuzz(func(t *testing.T, raw string) {
+		p := NewParser(time.UTC)
+		out := p.Line(raw, nil)
+		out = p.Line(raw, out)
+		out = p.Flush(out)
+		for _, e := range out {
+			if e.Source == SourceScriptError && len(e.Traceback) == 0 {
+				t.Fatalf("traceback entry without lines: %+v", e)
+			}
+			if e.Raw == "" && strings.TrimSuffix(raw, "\r") != "" {
+				t.Fatalf("raw text lost for %q", raw)
+			}
+		}
+	})
+}

@@ -256,6 +256,34 @@ class LiveScriptTest(unittest.TestCase):
         self.assertRegex(text, r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}: info: RemoteScriptMessage: \(LiveState\) "
                                r"INFO \[LiveState\] VimAbl .* starting")
 
+    def test_log_flood_from_8_threads_never_blocks_live(self):
+        import threading
+
+        lc = __import__(type(self.h.instance).__module__.rsplit(".", 1)[0] + ".logging_config", fromlist=["x"])
+        lc.reset_log_stats()
+        stop = threading.Event()
+
+        def flood(k):
+            while not stop.is_set():
+                lc.log("Flood%d" % k, "x" * 100, "WARNING")
+
+        threads = [threading.Thread(target=flood, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        try:
+            start = self.h.fake.ticks
+            # Live's timer keeps running: 10 ticks arrive while 8 threads flood.
+            self.assertTrue(self.h.fake.run_until(lambda: self.h.fake.ticks - start >= 10, timeout=5))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        st = lc.get_log_stats()
+        self.assertGreater(st["messages_dropped"], 0, "a full queue drops and counts")
+        self.assertLessEqual(st["peak_queue_size"], st["queue_max"])
+        self.assertEqual(self.h.fake.violations, 0)
+        lc.clear_log_queue()
+
     # --- commands
 
     def test_commands(self):
