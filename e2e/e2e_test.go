@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
@@ -97,7 +98,9 @@ func startBridge(t *testing.T, p ports) *bridgeProc {
 	return b
 }
 
-func (b *bridgeProc) url(path string) string { return fmt.Sprintf("http://127.0.0.1:%d%s", b.p.ws, path) }
+func (b *bridgeProc) url(path string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d%s", b.p.ws, path)
+}
 
 func (b *bridgeProc) stop() {
 	if b.cmd.ProcessState == nil {
@@ -409,6 +412,7 @@ func TestScriptAndBridgeRestarts(t *testing.T) {
 	sim := startScript(t, p)
 	waitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
 	first := b.status(t)["session_id"]
+	frames := watchFrames(t, p.ws)
 
 	// The script dies without a word (Live crashed), then a new one starts.
 	syscall.Kill(simPID(t, sim), syscall.SIGKILL)
@@ -422,6 +426,13 @@ func TestScriptAndBridgeRestarts(t *testing.T) {
 	})
 	control(t, sim2, "random 8 200")
 	stateEqualsSnapshot(t, b, p.command)
+	// A client connected throughout saw the state change and a new snapshot.
+	if n := frames.count("status"); n < 2 {
+		t.Errorf("the client saw %d status frames across the restart", n)
+	}
+	if n := frames.count("snapshot"); n < 2 {
+		t.Errorf("the client saw %d snapshots (the first, then the new session's)", n)
+	}
 
 	// The bridge restarts while the script streams: it resyncs without a hello.
 	b.stop()
@@ -463,4 +474,75 @@ func TestControlSurfaceToggled50Times(t *testing.T) {
 	if f := count("fd"); f > fds {
 		t.Fatalf("file descriptors grew from %d to %d over 50 toggles", fds, f)
 	}
+}
+
+// Every listener — the bridge's UDP and HTTP ports, the script's command
+// port — is bound to loopback by default.
+func TestListenersAreOnLoopback(t *testing.T) {
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("ss (iproute2) not installed")
+	}
+	p := newPorts(t)
+	b := startBridge(t, p)
+	startScript(t, p)
+	waitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
+	out, err := exec.Command("ss", "-H", "-l", "-n", "-t", "-u").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		local := f[4]
+		for _, port := range []int{p.command, p.events, p.ws} {
+			if strings.HasSuffix(local, ":"+strconv.Itoa(port)) {
+				found++
+				if !strings.HasPrefix(local, "127.0.0.1:") {
+					t.Errorf("port %d listens on %s, not loopback", port, local)
+				}
+			}
+		}
+	}
+	if found != 3 {
+		t.Fatalf("found %d of the 3 listeners in:\n%s", found, out)
+	}
+}
+
+// frameLog counts the frame types a WebSocket client receives.
+type frameLog struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (f *frameLog) count(typ string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts[typ]
+}
+
+func watchFrames(t *testing.T, wsPort int) *frameLog {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial(fmt.Sprintf("ws://127.0.0.1:%d/ws", wsPort), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	f := &frameLog{counts: map[string]int{}}
+	go func() {
+		for {
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m struct{ Type string }
+			json.Unmarshal(data, &m)
+			f.mu.Lock()
+			f.counts[m.Type]++
+			f.mu.Unlock()
+		}
+	}()
+	return f
 }
