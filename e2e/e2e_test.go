@@ -342,7 +342,14 @@ func TestOscdumpDecodesEveryEvent(t *testing.T) {
 		}
 		close(lines)
 	}()
-	time.Sleep(200 * time.Millisecond) // oscdump prints nothing when ready; give it a moment to bind
+	// oscdump prints nothing when ready: it is, once its port cannot be bound.
+	waitFor(t, "oscdump to bind its port", 5*time.Second, func() bool {
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p.events))
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 	sim := startScript(t, p)
 	control(t, sim, "random 5 300")
 	snap, err := scriptclient.New(fmt.Sprintf("127.0.0.1:%d", p.command)).Snapshot(context.Background())
