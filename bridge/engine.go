@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vimabl/vimabl/bridge/livelog"
@@ -87,6 +88,7 @@ type Engine struct {
 	changes   chan struct{}
 	resyncReq chan struct{}
 	snapReq   chan struct{} // a resync ended: the event loop sends a snapshot frame
+	resyncing atomic.Bool   // the resync loop is working on a request
 	tracker   oscin.Tracker // owned by the event loop
 
 	mu      sync.Mutex
@@ -300,6 +302,7 @@ func (e *Engine) resyncLoop(ctx context.Context) {
 			return
 		case <-e.resyncReq:
 		}
+		e.resyncing.Store(true)
 		for {
 			rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			err := e.Resync(rctx)
@@ -324,6 +327,7 @@ func (e *Engine) resyncLoop(ctx context.Context) {
 				break // the script left; its next hello asks again
 			}
 		}
+		e.resyncing.Store(false)
 	}
 }
 
@@ -468,7 +472,7 @@ func (e *Engine) handle(ev *oscin.Event) {
 	// Events of a session the mirror has no snapshot of (the bridge started
 	// while the script was already streaming, or the hello was lost): only a
 	// SNAPSHOT can tell what the Set looks like.
-	if session != "" && ev.Path != "/live/hello" && e.mirror.SessionID() != session && !e.sync.Resyncing() {
+	if session != "" && ev.Path != "/live/hello" && e.mirror.SessionID() != session && !e.resyncing.Load() {
 		e.requestResync()
 	}
 
