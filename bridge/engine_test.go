@@ -20,30 +20,9 @@ import (
 	"github.com/vimabl/vimabl/bridge/livelog"
 	"github.com/vimabl/vimabl/bridge/mirror"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
+	"github.com/vimabl/vimabl/internal/testkit"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // startEngine starts an engine on free loopback ports.
 func startEngine(t *testing.T, cfg Config) *Engine {
@@ -55,7 +34,7 @@ func startEngine(t *testing.T, cfg Config) *Engine {
 		cfg.WSAddr = "127.0.0.1:0"
 	}
 	if cfg.CommandAddr == "" {
-		cfg.CommandAddr = fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+		cfg.CommandAddr = fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t, "tcp"))
 	}
 	if cfg.LiveLogPath == "" {
 		cfg.LiveLogPath = filepath.Join(t.TempDir(), "Log.txt")
@@ -68,7 +47,7 @@ func startEngine(t *testing.T, cfg Config) *Engine {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Stop() })
-	waitFor(t, "the engine's ports", 5*time.Second, func() bool { return e.EventsAddr() != "" && e.WSAddr() != "" })
+	testkit.WaitFor(t, "the engine's ports", 5*time.Second, func() bool { return e.EventsAddr() != "" && e.WSAddr() != "" })
 	return e
 }
 
@@ -81,34 +60,7 @@ func startSim(t *testing.T, e *Engine) *remotescript.Sim {
 	_, cport, _ := net.SplitHostPort(e.cfg.CommandAddr)
 	var command int
 	fmt.Sscan(cport, &command)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	sim, err := remotescript.StartSim(ctx, remotescript.SimOptions{EventsPort: events, CommandPort: command})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Stop() })
-	return sim
-}
-
-func control(t *testing.T, sim *remotescript.Sim, line string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := sim.Control(ctx, line); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// sameJSON compares two JSON documents by value.
-func sameJSON(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
+	return testkit.StartSim(t, command, events)
 }
 
 // converged waits until the engine's mirror (and, if given, a WebSocket
@@ -126,7 +78,7 @@ func converged(t *testing.T, e *Engine, sim *remotescript.Sim, extra func(seq in
 			t.Fatal(err)
 		}
 		ok := true
-		waitFor(t, "the mirror to reach the snapshot", 20*time.Second, func() bool {
+		testkit.WaitFor(t, "the mirror to reach the snapshot", 20*time.Second, func() bool {
 			s, seq, _ := e.mirror.SnapshotJSON()
 			return s == snap.SessionID && seq >= snap.Seq
 		})
@@ -134,11 +86,11 @@ func converged(t *testing.T, e *Engine, sim *remotescript.Sim, extra func(seq in
 		if seq != snap.Seq {
 			continue // a heartbeat slipped in; try again
 		}
-		if !sameJSON(state, snap.State) {
+		if !testkit.SameJSON(state, snap.State) {
 			ok, last = false, "engine mirror differs"
 		}
 		if ok && extra != nil {
-			if got := extra(snap.Seq, snap.SessionID); got == nil || !sameJSON(got, snap.State) {
+			if got := extra(snap.Seq, snap.SessionID); got == nil || !testkit.SameJSON(got, snap.State) {
 				ok, last = false, "WebSocket client's copy differs"
 			}
 		}
@@ -256,9 +208,9 @@ func (w *wsMirror) stateAt(seq int64, session string) []byte {
 func TestEndToEndMirrorAndWebSocketEqualSnapshotAfterRandomEdits(t *testing.T) {
 	e := startEngine(t, Config{})
 	sim := startSim(t, e)
-	waitFor(t, "streaming", 10*time.Second, func() bool { return e.Status().State == StateStreaming })
+	testkit.WaitFor(t, "streaming", 10*time.Second, func() bool { return e.Status().State == StateStreaming })
 	ws := followWS(t, e)
-	control(t, sim, "random 11 800")
+	testkit.Control(t, sim, "random 11 800")
 	converged(t, e, sim, ws.stateAt)
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
@@ -326,13 +278,13 @@ func TestGapTriggersResyncAndRestartMidStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Stop()
-	waitFor(t, "streaming", 10*time.Second, func() bool { return e.Status().State == StateStreaming })
+	testkit.WaitFor(t, "streaming", 10*time.Second, func() bool { return e.Status().State == StateStreaming })
 	before := e.Metrics().Resyncs
 
 	rl.mu.Lock()
 	rl.lossy = true
 	rl.mu.Unlock()
-	control(t, sim, "random 21 400")
+	testkit.Control(t, sim, "random 21 400")
 	rl.mu.Lock()
 	rl.lossy = false
 	rl.mu.Unlock()
@@ -346,9 +298,9 @@ func TestGapTriggersResyncAndRestartMidStream(t *testing.T) {
 	}
 
 	session := e.Status().SessionID
-	control(t, sim, "random 22 100")
-	control(t, sim, "restart")
-	control(t, sim, "random 23 200")
+	testkit.Control(t, sim, "random 22 100")
+	testkit.Control(t, sim, "restart")
+	testkit.Control(t, sim, "random 23 200")
 	converged(t, e, sim, nil)
 	if s := e.Status().SessionID; s == session || s == "" {
 		t.Fatalf("session %q after a restart (was %q)", s, session)
@@ -442,7 +394,7 @@ func TestSlowClientDroppedWhileFastClientGetsEverything(t *testing.T) {
 			t.Fatalf("fast client stalled at %d of %d (%+v)", want, n, e.Metrics())
 		}
 	}
-	waitFor(t, "the slow client to be dropped", 10*time.Second, func() bool { return e.Metrics().ClientsDropped == 1 })
+	testkit.WaitFor(t, "the slow client to be dropped", 10*time.Second, func() bool { return e.Metrics().ClientsDropped == 1 })
 	// The slow client is told why when it finally reads.
 	slow.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
@@ -493,20 +445,20 @@ func TestPortTakenIsAStateAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := taken.LocalAddr().String()
-	e, err := New(Config{EventsAddr: addr, WSAddr: "127.0.0.1:0", CommandAddr: fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t)),
+	e, err := New(Config{EventsAddr: addr, WSAddr: "127.0.0.1:0", CommandAddr: fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t, "tcp")),
 		LiveLogPath: filepath.Join(t.TempDir(), "Log.txt")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Start(context.Background())
 	defer e.Stop()
-	waitFor(t, "port-conflict", 5*time.Second, func() bool { return e.Status().State == StatePortConflict })
+	testkit.WaitFor(t, "port-conflict", 5*time.Second, func() bool { return e.Status().State == StatePortConflict })
 	_, port, _ := net.SplitHostPort(addr)
 	if s := e.Status(); !strings.Contains(s.Summary, "Port "+port+" (UDP) is used by another program") {
 		t.Fatalf("summary must name the port: %q", s.Summary)
 	}
 	taken.Close()
-	waitFor(t, "the engine to bind the freed port", 10*time.Second, func() bool { return e.Status().State != StatePortConflict })
+	testkit.WaitFor(t, "the engine to bind the freed port", 10*time.Second, func() bool { return e.Status().State != StatePortConflict })
 	if e.EventsAddr() != addr {
 		t.Fatalf("bound %q, want %q", e.EventsAddr(), addr)
 	}
@@ -520,7 +472,7 @@ func TestMalformedDatagramsAreCountedAndHarmless(t *testing.T) {
 		c.Write(junk)
 	}
 	sendEvents(t, e.EventsAddr(), 1, 10, 100)
-	waitFor(t, "the events after the junk", 5*time.Second, func() bool { return e.Metrics().Decoded == 10 })
+	testkit.WaitFor(t, "the events after the junk", 5*time.Second, func() bool { return e.Metrics().Decoded == 10 })
 	if m := e.Metrics(); m.Malformed != 3 {
 		t.Fatalf("malformed %d, want 3", m.Malformed)
 	}
@@ -533,14 +485,14 @@ func TestLiveLogAndScriptLogEventsReachTheRing(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "Log.txt")
 	os.WriteFile(logPath, []byte("2026-11-24T10:00:00.000001: info: RemoteScriptMessage: (LiveState) ERROR [Server] port 9001 is used\n"), 0o644)
 	e := startEngine(t, Config{LiveLogPath: logPath})
-	waitFor(t, "the Log.txt line", 5*time.Second, func() bool {
+	testkit.WaitFor(t, "the Log.txt line", 5*time.Second, func() bool {
 		return len(e.Logs().Query(livelog.Filter{Component: "Server"}, 10)) == 1
 	})
 	c, _ := net.Dial("udp", e.EventsAddr())
 	defer c.Close()
 	data, _ := osc.NewMessage("/live/seq", int32(1), float64(time.Now().UnixMicro())/1e6, "/live/log", "WARNING", "UDP", "send failed").MarshalBinary()
 	c.Write(data)
-	waitFor(t, "the /live/log event", 5*time.Second, func() bool {
+	testkit.WaitFor(t, "the /live/log event", 5*time.Second, func() bool {
 		es := e.Logs().Query(livelog.Filter{Component: "UDP"}, 10)
 		return len(es) == 1 && es[0].Level == livelog.LevelWarning && es[0].Source == livelog.SourceEvent
 	})

@@ -27,6 +27,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
+	"github.com/vimabl/vimabl/internal/testkit"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
@@ -47,28 +48,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T, network string) int {
-	t.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 type ports struct{ command, events, ws int }
 
 func newPorts(t *testing.T) ports {
-	return ports{command: freePort(t, "tcp"), events: freePort(t, "udp"), ws: freePort(t, "tcp")}
+	return ports{command: testkit.FreePort(t, "tcp"), events: testkit.FreePort(t, "udp"), ws: testkit.FreePort(t, "tcp")}
 }
 
 // bridgeProc is a running `vimabl bridge`.
@@ -88,7 +71,7 @@ func startBridge(t *testing.T, p ports) *bridgeProc {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.stop() })
-	waitFor(t, "the bridge's HTTP port", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "the bridge's HTTP port", 10*time.Second, func() bool {
 		r, err := http.Get(b.url("/healthz"))
 		if err == nil {
 			r.Body.Close()
@@ -141,44 +124,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func startScript(t *testing.T, p ports) *remotescript.Sim {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	sim, err := remotescript.StartSim(ctx, remotescript.SimOptions{CommandPort: p.command, EventsPort: p.events})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Stop() })
-	return sim
-}
-
-func control(t *testing.T, sim *remotescript.Sim, line string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if err := sim.Control(ctx, line); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func sameJSON(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
+	return testkit.StartSim(t, p.command, p.events)
 }
 
 // stateEqualsSnapshot waits until GET /state equals a SNAPSHOT taken after
@@ -201,7 +147,7 @@ func stateEqualsSnapshot(t *testing.T, b *bridgeProc, commandPort int) {
 			}
 			body, _ := io.ReadAll(r.Body)
 			r.Body.Close()
-			if sameJSON(body, snap.State) {
+			if testkit.SameJSON(body, snap.State) {
 				return
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -263,7 +209,7 @@ func TestWholeChainAsUsersRunIt(t *testing.T) {
 	p := newPorts(t)
 	b := startBridge(t, p)
 	sim := startScript(t, p)
-	waitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
+	testkit.WaitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
 
 	// A WebSocket client that is not ours: Python's websockets.
 	py := exec.Command("/usr/bin/python3", "-c", wsClient, fmt.Sprintf("ws://127.0.0.1:%d/ws", p.ws), "300")
@@ -275,7 +221,7 @@ func TestWholeChainAsUsersRunIt(t *testing.T) {
 
 	// Random edits stream while a Hammerspoon-style client sends every command.
 	done := make(chan struct{})
-	go func() { defer close(done); control(t, sim, "random 77 600") }()
+	go func() { defer close(done); testkit.Control(t, sim, "random 77 600") }()
 	commands := map[string]func(map[string]any) bool{
 		"PING":                func(m map[string]any) bool { return m["pong"] == true },
 		"GET_VERSION":         func(m map[string]any) bool { return m["version"] == remotescript.Version() },
@@ -343,7 +289,7 @@ func TestOscdumpDecodesEveryEvent(t *testing.T) {
 		close(lines)
 	}()
 	// oscdump prints nothing when ready: it is, once its port cannot be bound.
-	waitFor(t, "oscdump to bind its port", 5*time.Second, func() bool {
+	testkit.WaitFor(t, "oscdump to bind its port", 5*time.Second, func() bool {
 		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p.events))
 		if err == nil {
 			c.Close()
@@ -351,7 +297,7 @@ func TestOscdumpDecodesEveryEvent(t *testing.T) {
 		return err != nil
 	})
 	sim := startScript(t, p)
-	control(t, sim, "random 5 300")
+	testkit.Control(t, sim, "random 5 300")
 	snap, err := scriptclient.New(fmt.Sprintf("127.0.0.1:%d", p.command)).Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +331,7 @@ func TestOscdumpDecodesEveryEvent(t *testing.T) {
 // `vimabl install` into a fake User Library; the fake Live loads that copy.
 func TestInstalledCopyLoadsInTheFakeLive(t *testing.T) {
 	lib := t.TempDir()
-	if out, err := exec.Command(vimabl, "install", "--user-library", lib, "--command-port", strconv.Itoa(freePort(t, "tcp"))).CombinedOutput(); err != nil {
+	if out, err := exec.Command(vimabl, "install", "--user-library", lib, "--command-port", strconv.Itoa(testkit.FreePort(t, "tcp"))).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	fake := t.TempDir()
@@ -417,7 +363,7 @@ func TestScriptAndBridgeRestarts(t *testing.T) {
 	p := newPorts(t)
 	b := startBridge(t, p)
 	sim := startScript(t, p)
-	waitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
+	testkit.WaitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
 	first := b.status(t)["session_id"]
 	frames := watchFrames(t, p.ws)
 
@@ -425,13 +371,13 @@ func TestScriptAndBridgeRestarts(t *testing.T) {
 	syscall.Kill(simPID(t, sim), syscall.SIGKILL)
 	<-sim.Done()
 	sim.Stop()
-	waitFor(t, "the bridge to notice", 15*time.Second, func() bool { return b.status(t)["state"] != "streaming" })
+	testkit.WaitFor(t, "the bridge to notice", 15*time.Second, func() bool { return b.status(t)["state"] != "streaming" })
 	sim2 := startScript(t, p)
-	waitFor(t, "streaming again", 15*time.Second, func() bool {
+	testkit.WaitFor(t, "streaming again", 15*time.Second, func() bool {
 		s := b.status(t)
 		return s["state"] == "streaming" && s["session_id"] != first
 	})
-	control(t, sim2, "random 8 200")
+	testkit.Control(t, sim2, "random 8 200")
 	stateEqualsSnapshot(t, b, p.command)
 	// A client connected throughout saw the state change and a new snapshot.
 	if n := frames.count("status"); n < 2 {
@@ -444,7 +390,7 @@ func TestScriptAndBridgeRestarts(t *testing.T) {
 	// The bridge restarts while the script streams: it resyncs without a hello.
 	b.stop()
 	b2 := startBridge(t, p)
-	control(t, sim2, "random 9 100")
+	testkit.Control(t, sim2, "random 9 100")
 	stateEqualsSnapshot(t, b2, p.command)
 }
 
@@ -469,15 +415,15 @@ func TestControlSurfaceToggled50Times(t *testing.T) {
 		}
 		return len(es)
 	}
-	control(t, sim, "restart") // warm: modules imported, first sockets made
+	testkit.Control(t, sim, "restart") // warm: modules imported, first sockets made
 	fds, threads := count("fd"), count("task")
 	for i := 0; i < 50; i++ {
-		control(t, sim, "restart")
+		testkit.Control(t, sim, "restart")
 	}
 	if m := nc(t, p.command, "PING"); m["pong"] != true {
 		t.Fatalf("after 50 toggles: %v", m)
 	}
-	waitFor(t, "threads of finished commands to end", 5*time.Second, func() bool { return count("task") <= threads })
+	testkit.WaitFor(t, "threads of finished commands to end", 5*time.Second, func() bool { return count("task") <= threads })
 	if f := count("fd"); f > fds {
 		t.Fatalf("file descriptors grew from %d to %d over 50 toggles", fds, f)
 	}
@@ -492,7 +438,7 @@ func TestListenersAreOnLoopback(t *testing.T) {
 	p := newPorts(t)
 	b := startBridge(t, p)
 	startScript(t, p)
-	waitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
+	testkit.WaitFor(t, "streaming", 15*time.Second, func() bool { return b.status(t)["state"] == "streaming" })
 	out, err := exec.Command("ss", "-H", "-l", "-n", "-t", "-u").Output()
 	if err != nil {
 		t.Fatal(err)

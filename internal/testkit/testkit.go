@@ -1,0 +1,82 @@
+// Package testkit holds the helpers the Go tests share: waiting on a
+// condition with a deadline (never a fixed sleep), free loopback ports,
+// comparing JSON by value, and driving the fake Live.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"testing"
+	"time"
+
+	remotescript "github.com/vimabl/vimabl/remote_script"
+)
+
+// WaitFor polls cond until it holds, failing the test after d.
+func WaitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// FreePort returns a loopback port nobody listens on ("tcp" or "udp").
+func FreePort(t testing.TB, network string) int {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// SameJSON compares two JSON documents by value (key order and number
+// spelling do not matter).
+func SameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}
+
+// StartSim runs the real Remote Script in the fake Live with these ports
+// and stops it when the test ends.
+func StartSim(t testing.TB, commandPort, eventsPort int) *remotescript.Sim {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sim, err := remotescript.StartSim(ctx, remotescript.SimOptions{CommandPort: commandPort, EventsPort: eventsPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Stop() })
+	return sim
+}
+
+// Control sends a control line to the fake Live and waits for its "ok".
+func Control(t testing.TB, sim *remotescript.Sim, line string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := sim.Control(ctx, line); err != nil {
+		t.Fatal(err)
+	}
+}
