@@ -44,6 +44,7 @@ test-python:
 bench: build
 	$(PYTHON) remote_script/tests/bench_script.py
 	$(GO) test -run '^$$' -bench . -benchmem ./bridge/...
+	$(GO) test -run '^$$' -bench LogFeed -benchtime 200x -benchmem ./app
 	$(GO) run ./tools/bridgebench -bin $(BIN)
 
 FUZZTIME ?= 60s
