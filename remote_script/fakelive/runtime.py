@@ -39,8 +39,10 @@ class FakeLive(object):
         self.errors = 0  # exceptions written to Log.txt as RemoteScriptError
         self.status_bar = None  # last show_message text
         self.log_path = log_path
-        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
+        # A large buffer: flush_log() decides when lines reach the file.
+        self._log = open(log_path, "a", encoding="utf-8", buffering=1 << 20) if log_path else None
         self._log_lock = threading.Lock()
+        self._log_dirty = False
         Live._runtime = self
         self.application = Live.Application(version)
         self.song = Live.Song()
@@ -54,6 +56,7 @@ class FakeLive(object):
         self._py_line = 200
         self._write("Started: Live %d.%d.%d (fake Live, VimAbl's test double; Python %d.%d)" % (
             version + sys.version_info[:2]))
+        self.flush_log()
 
     # --- Log.txt
 
@@ -63,7 +66,20 @@ class FakeLive(object):
         stamp = datetime.datetime.now().isoformat(timespec="microseconds")
         with self._log_lock:
             self._log.write("%s: info: %s\n" % (stamp, payload))
-            self._log.flush()
+            self._log_dirty = True
+
+    def flush_log(self):
+        """Write out buffered Log.txt lines. Called when the main thread ends a
+        tick, finishes a load/unload or goes idle, not per line: a flush is a
+        system call that releases Python's GIL, and a main thread re-taking the
+        GIL from busy producer threads hundreds of times a tick would starve,
+        which Live's own (C++) log writer never makes it do."""
+        if self._log is None:
+            return
+        with self._log_lock:
+            if self._log_dirty:
+                self._log_dirty = False
+                self._log.flush()
 
     def write_script_log(self, class_name, text):
         """What ControlSurface.log_message writes: two lines, like Live 11/12."""
@@ -104,6 +120,7 @@ class FakeLive(object):
         except Exception:
             self.report_exception("create_instance")
             self.script = None
+        self.flush_log()
         return self.script
 
     def unload_script(self):
@@ -117,6 +134,7 @@ class FakeLive(object):
         except Exception:
             self.report_exception("disconnect")
         self._scheduled = []
+        self.flush_log()
 
     def replace_set(self, build=None):
         """Open another Set: disconnect, new Song, build it, new instance."""
@@ -174,6 +192,7 @@ class FakeLive(object):
                 self.script.update_display()
             except Exception:
                 self.report_exception("update_display")
+        self.flush_log()
 
     def run_until(self, cond, timeout=2.0):
         """Tick every 100 ms of wall time until cond() is true or the timeout
@@ -189,6 +208,7 @@ class FakeLive(object):
             if now >= self._next_tick:
                 self.tick()
                 continue
+            self.flush_log()
             self._wake.wait(max(0.0, min(0.005, min(self._next_tick, deadline) - now)))
             self._wake.clear()
             self._run_calls()
@@ -202,6 +222,7 @@ class FakeLive(object):
                 self.tick()
             if between_ticks is not None:
                 between_ticks()
+            self.flush_log()
             self._wake.wait(max(0.0, min(0.005, self._next_tick - time.monotonic())))
             self._wake.clear()
             self._run_calls()

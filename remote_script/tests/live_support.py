@@ -114,6 +114,11 @@ class ScriptHarness(object):
         self.pump()
         return [e[2] for e in self.events[since:]]
 
+    def log_tail(self, chars=3000):
+        """The end of the fake's Log.txt, for failure messages."""
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()[-chars:]
+
     # --- commands (the fake's main thread keeps ticking meanwhile)
 
     def command(self, line, timeout=8.0):

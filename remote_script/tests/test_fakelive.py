@@ -100,6 +100,7 @@ class FakeLiveTest(unittest.TestCase):
         self.song.add_is_playing_listener(bad)
         self.song.start_playing()  # the change still happens
         self.assertTrue(self.song.is_playing)
+        self.fake.flush_log()  # what the main loop does once it is idle again
         with open(self.log) as f:
             lines = f.read().splitlines()
         errs = [l for l in lines if ": info: RemoteScriptError: " in l or l.endswith(": info: RemoteScriptError: ")]
@@ -140,6 +141,7 @@ class FakeLiveTest(unittest.TestCase):
         cs = LiveState(CInstance(self.fake))
         cs.log_message("INFO [Server]", "listening")
         cs.disconnect()
+        self.fake.flush_log()
         with open(self.log) as f:
             text = f.read()
         self.assertRegex(text, r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}: info: RemoteScriptMessage: \(LiveState\) "

@@ -204,7 +204,8 @@ class LiveScriptTest(unittest.TestCase):
         ev = [(e[2], e[3]) for e in h.events[m:] if e[2] not in ("/live/log", "/live/heartbeat")]
         self.assertEqual(ev[0][0], "/live/batch/start")
         added = [a for p, a in ev if p == "/live/track/added"]
-        self.assertTrue(added, "no track/added in %s\nLog.txt:\n%s" % (ev[:8], open(h.log_path).read()[-3000:]))
+        if not added:
+            self.fail("no track/added in %s\nLog.txt:\n%s" % (ev[:8], h.log_tail()))
         self.assertEqual(added[0][:3], [1, added[0][1], "midi"])
         self.assertEqual(len([a for p, a in ev if p == "/live/clip_slot/created" and a[0] == 1]), 3)
         m = h.mark()
@@ -263,21 +264,36 @@ class LiveScriptTest(unittest.TestCase):
         lc.reset_log_stats()
         per_thread = 20000
 
+        # Producers flood until each has logged per_thread lines *and* Live's
+        # timer has ticked twice since they started, so the flood really spans
+        # ticks even on a machine fast enough to log 160 000 lines within one.
+        stop = threading.Event()
+        logged = [0] * 8
+
         def flood(k):
-            for i in range(per_thread):
+            i = 0
+            while i < per_thread or not stop.is_set():
                 lc.log("Flood%d" % k, "line %d" % i, "WARNING")
+                i += 1
+                if i % 1000 == 0:
+                    logged[k] = i
+            logged[k] = i
 
         threads = [threading.Thread(target=flood, args=(k,)) for k in range(8)]
         start = self.h.fake.ticks
         for t in threads:
             t.start()
-        # log() never waits: every producer finishes while Live's timer keeps
-        # ticking and draining on the main thread.
-        finished = self.h.fake.run_until(lambda: not any(t.is_alive() for t in threads), timeout=60)
+        # log() never waits: Live's timer keeps ticking and draining on the
+        # main thread while all eight producers are busy.
+        ticked = self.h.fake.run_until(
+            lambda: self.h.fake.ticks >= start + 2 and min(logged) >= per_thread, timeout=60)
+        stop.set()
+        stopped = self.h.fake.run_until(lambda: not any(t.is_alive() for t in threads), timeout=10)
         for t in threads:
             t.join()
-        self.assertTrue(finished, "a producer was still logging after 60 s")
-        self.assertGreater(self.h.fake.ticks, start, "Live's timer stopped during the flood")
+        self.assertTrue(ticked, "after 60 s: %d ticks during the flood, lines logged per producer %s"
+                        % (self.h.fake.ticks - start, logged))
+        self.assertTrue(stopped, "a producer was still logging 10 s after being told to stop")
         st = lc.get_log_stats()
         self.assertGreaterEqual(st["messages_enqueued"] + st["messages_dropped"], 8 * per_thread)
         self.assertGreater(st["messages_dropped"], 0, "a full queue drops and counts")
