@@ -90,6 +90,7 @@ type Engine struct {
 	snapReq   chan struct{} // a resync ended: the event loop sends a snapshot frame
 	resyncing atomic.Bool   // the resync loop is working on a request
 	tracker   oscin.Tracker // owned by the event loop
+	applyWarn throttle      // owned by the event loop
 
 	mu      sync.Mutex
 	st      liveState
@@ -487,10 +488,34 @@ func (e *Engine) handle(ev *oscin.Event) {
 	if _, _, err := e.sync.Event(mirror.Event{Seq: ev.Seq, Path: ev.Path, Args: ev.Args}); err != nil {
 		// The mirror and the script disagree: only a snapshot can tell which
 		// is right.
-		e.log.Warn("event did not apply to the mirror; resynchronising", "err", err)
+		if held, ok := e.applyWarn.allow(ev.Received); ok {
+			e.log.Warn("event did not apply to the mirror; resynchronising", "err", err, "similar_since_last", held)
+		}
 		e.requestResync()
 	}
 	e.hub.Broadcast(wshub.EventFrameAt(ev.Received, session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
+}
+
+// throttle lets one log line through per applyWarnEvery and counts the
+// ones it holds back. Why: while the script streams but SNAPSHOT keeps
+// failing, every event can disagree with the mirror — thousands a second —
+// and one line per event would bury the log the user needs.
+type throttle struct {
+	last time.Time
+	held int
+}
+
+const applyWarnEvery = 5 * time.Second
+
+// allow reports whether to log at now, and how many were held back since
+// the last line that was let through.
+func (t *throttle) allow(now time.Time) (held int, ok bool) {
+	if !t.last.IsZero() && now.Sub(t.last) < applyWarnEvery {
+		t.held++
+		return 0, false
+	}
+	held, t.held, t.last = t.held, 0, now
+	return held, true
 }
 
 func argString(args []any, i int) string {
