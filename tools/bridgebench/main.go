@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/hypebeast/go-osc/osc"
+	"github.com/vimabl/vimabl/bridge/mirror"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
@@ -38,6 +40,7 @@ func main() {
 	flag.Parse()
 
 	events, ws, cmd := freePort("udp"), freePort("tcp"), freePort("tcp")
+	stopScript := answerCommands(cmd)
 	p := exec.Command(*bin, "bridge", "--events-port", strconv.Itoa(events), "--ws-port", strconv.Itoa(ws),
 		"--command-port", strconv.Itoa(cmd), "--live-log", os.DevNull)
 	if err := p.Start(); err != nil {
@@ -73,7 +76,9 @@ func main() {
 			if err != nil {
 				return
 			}
-			if strings.HasPrefix(string(data), `{"type":"event"`) {
+			// Only the burst's own events (seq 2…burst+1): the hello may
+			// reach this client too, depending on when it connected.
+			if seq, ok := eventSeq(data); ok && seq >= 2 && seq <= int64(*burst)+1 {
 				got.Add(1)
 			}
 		}
@@ -100,6 +105,7 @@ func main() {
 	fmt.Printf("  %-55s %8d / %d   goal zero loss\n", fmt.Sprintf("burst: %d events sent in %v (%.0f/s), received by the client", *burst, sendDur.Round(time.Millisecond), float64(*burst)/sendDur.Seconds()), got.Load(), want)
 	fmt.Printf("  %-55s %8v\n", "burst: last event reached the client after", all.Round(time.Millisecond))
 	fmt.Printf("  %-55s %8s\n", "burst: bridge counters", fmt.Sprintf("received %v overflow %v gaps %v lost %v", st["events_received"], st["overflow"], st["gaps"], st["lost"]))
+	fmt.Printf("  %-55s %8s\n", "burst: bridge state", fmt.Sprintf("%v, %v track(s) in the mirror, resyncs %v (failed %v)", st["state"], st["tracks"], st["resyncs"], st["resync_failures"]))
 	rss, hwm = memory(p.Process.Pid)
 	fmt.Printf("  %-55s %8.1f MB (peak %.1f MB)\n", "resident memory after the burst", rss, hwm)
 
@@ -189,6 +195,7 @@ func main() {
 	// 3. A change in (the fake) Live → a WebSocket client: the real script in
 	// the fake Live playing the demo scenario, latency from the script's
 	// timestamp of each change to the client reading it.
+	stopScript()
 	sim, err := remotescript.StartSim(context.Background(), remotescript.SimOptions{CommandPort: cmd, EventsPort: events, Scenario: "demo"})
 	if err != nil {
 		fmt.Printf("  live: skipped (%v)\n", err)
@@ -272,7 +279,11 @@ func status(port int) map[string]any {
 	}
 	defer r.Body.Close()
 	var s struct {
+		State   string `json:"state"`
+		Tracks  int    `json:"tracks"`
 		Metrics struct {
+			Resyncs        uint64
+			ResyncFailures uint64
 			EventsReceived uint64
 			OverflowDrops  uint64
 			Gaps           uint64
@@ -283,7 +294,8 @@ func status(port int) map[string]any {
 	}
 	json.NewDecoder(r.Body).Decode(&s)
 	return map[string]any{"events_received": s.Metrics.EventsReceived, "overflow": s.Metrics.OverflowDrops,
-		"gaps": s.Metrics.Gaps, "lost": s.Metrics.LostEvents, "wsout_p50": s.Metrics.WSOutP50, "wsout_p99": s.Metrics.WSOutP99}
+		"gaps": s.Metrics.Gaps, "lost": s.Metrics.LostEvents, "wsout_p50": s.Metrics.WSOutP50, "wsout_p99": s.Metrics.WSOutP99,
+		"state": s.State, "tracks": s.Tracks, "resyncs": s.Metrics.Resyncs, "resync_failures": s.Metrics.ResyncFailures}
 }
 
 // memory returns VmRSS and VmHWM of pid in MB (Linux /proc).
@@ -305,6 +317,48 @@ func memory(pid int) (rss, hwm float64) {
 		}
 	}
 	return rss, hwm
+}
+
+// answerCommands stands in for the Remote Script's command port during the
+// synthetic parts (the burst and the sustained stream), which number their
+// own events: it answers PING, and SNAPSHOT with a Set of one audio track as
+// of the bench's hello (seq 1). So the bridge runs as it does with Live
+// connected — snapshot loaded, every event applied to the mirror — instead
+// of failing its resyncs and rejecting every event of a track it has never
+// seen. The live part stops it and runs the real script on that port.
+func answerCommands(port int) (stop func()) {
+	m := mirror.New()
+	if _, err := m.Apply("/live/track/added", []any{int32(0), "Bench", "audio", false, false, false, 0.85, int32(0)}); err != nil {
+		fail("building the benchmark's Set: %v", err)
+	}
+	snap, _ := json.Marshal(map[string]any{"success": true, "session_id": "benchsession", "seq": 1, "state": json.RawMessage(m.JSON())})
+	ping := []byte(`{"success": true, "pong": true, "version": "bench"}`)
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		fail("command port stand-in: %v", err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				switch strings.TrimSpace(line) {
+				case "SNAPSHOT":
+					c.Write(snap)
+				case "PING":
+					c.Write(ping)
+				default:
+					c.Write([]byte(`{"success": false, "error": "not served by bridgebench"}`))
+				}
+			}()
+		}
+	}()
+	return func() { ln.Close() }
 }
 
 func fail(format string, a ...any) {
