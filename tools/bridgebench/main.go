@@ -108,6 +108,7 @@ func main() {
 	fmt.Printf("  %-55s %8s\n", "burst: bridge state", fmt.Sprintf("%v, %v track(s) in the mirror, resyncs %v (failed %v)", st["state"], st["tracks"], st["resyncs"], st["resync_failures"]))
 	rss, hwm = memory(p.Process.Pid)
 	fmt.Printf("  %-55s %8.1f MB (peak %.1f MB)\n", "resident memory after the burst", rss, hwm)
+	peers(pre)
 
 	// 2. Sustained rate to many clients: latency from UDP send to WebSocket receive.
 	n := *rate * *seconds
@@ -317,6 +318,97 @@ func memory(pid int) (rss, hwm float64) {
 		}
 	}
 	return rss, hwm
+}
+
+// peers sends the same burst, datagram for datagram, to receivers other
+// than the bridge: a bare Go UDP socket with the same buffer request (the
+// ceiling of this machine, no decoding at all) and liblo's oscdump (an
+// established OSC receiver, with its default socket buffer), when installed.
+func peers(burst [][]byte) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		fail("%v", err)
+	}
+	conn.SetReadBuffer(8 << 20)
+	var n atomic.Int64
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			if _, _, err := conn.ReadFromUDP(buf); err != nil {
+				return
+			}
+			n.Add(1)
+		}
+	}()
+	sent, rate := blast(conn.LocalAddr().String(), burst)
+	waitQuiet(func() int64 { return n.Load() }, int64(sent))
+	conn.Close()
+	fmt.Printf("  %-55s %8d / %d\n", fmt.Sprintf("peer: bare Go UDP socket, same burst (%.0f/s), received", rate), n.Load(), sent)
+
+	if _, err := exec.LookPath("oscdump"); err != nil {
+		fmt.Printf("  peer: oscdump skipped (not installed: liblo-tools)\n")
+		return
+	}
+	port := freePort("udp")
+	cmd := exec.Command("oscdump", "-L", strconv.Itoa(port))
+	out, err := cmd.StdoutPipe()
+	if err != nil || cmd.Start() != nil {
+		fmt.Printf("  peer: oscdump skipped (cannot start it)\n")
+		return
+	}
+	defer cmd.Process.Kill()
+	var lines, probes atomic.Int64
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "/live/seq") {
+				lines.Add(1)
+			} else {
+				probes.Add(1)
+			}
+		}
+	}()
+	// oscdump prints nothing when it is ready: probe until it echoes one.
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	probe, _ := osc.NewMessage("/bench/probe").MarshalBinary()
+	for deadline := time.Now().Add(5 * time.Second); probes.Load() == 0; {
+		if time.Now().After(deadline) {
+			fmt.Printf("  peer: oscdump skipped (it never answered a probe)\n")
+			return
+		}
+		blast(addr, [][]byte{probe})
+		time.Sleep(20 * time.Millisecond)
+	}
+	sent, rate = blast(addr, burst)
+	waitQuiet(func() int64 { return lines.Load() }, int64(sent))
+	fmt.Printf("  %-55s %8d / %d\n", fmt.Sprintf("peer: liblo oscdump, same burst (%.0f/s), printed", rate), lines.Load(), sent)
+}
+
+// blast sends every datagram to addr as fast as the socket takes them.
+func blast(addr string, data [][]byte) (sent int, perSec float64) {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		fail("%v", err)
+	}
+	defer c.Close()
+	start := time.Now()
+	for _, d := range data {
+		if _, err := c.Write(d); err == nil {
+			sent++
+		}
+	}
+	return sent, float64(sent) / time.Since(start).Seconds()
+}
+
+// waitQuiet returns when count reaches want or stops growing for a second.
+func waitQuiet(count func() int64, want int64) {
+	last, since := int64(-1), time.Now()
+	for count() < want && time.Since(since) < time.Second {
+		if c := count(); c != last {
+			last, since = c, time.Now()
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // answerCommands stands in for the Remote Script's command port during the
