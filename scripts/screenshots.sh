@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-bin/vimabl}"
-out="docs/screenshots"
+out="${SCREENSHOT_DIR:-docs/screenshots}"
+[ -x "$bin" ] || { echo "screenshots: $bin is not an executable (make screenshots builds it)" >&2; exit 1; }
 mkdir -p "$out"
 for tool in Xvfb import python3; do
   command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing (run make deps)" >&2; exit 1; }
@@ -27,6 +28,12 @@ for tab in status log metrics setup; do
   app=$!
   # Let the scenario run: charts fill, the log scrolls, the state turns green.
   sleep "${SCREENSHOT_WAIT:-12}"
+  # A black picture of an empty display is not a screenshot of the app.
+  if ! kill -0 "$app" 2>/dev/null; then
+    echo "screenshots: the app exited before its $tab tab could be taken:" >&2
+    cat "/tmp/vimabl-screenshot-$tab.log" >&2
+    exit 1
+  fi
   import -display "$display" -window root "$out/$tab.png"
   kill -INT "$app" 2>/dev/null || true
   wait "$app" 2>/dev/null || true
