@@ -91,6 +91,7 @@ type Engine struct {
 	resyncing atomic.Bool   // the resync loop is working on a request
 	tracker   oscin.Tracker // owned by the event loop
 	applyWarn throttle      // owned by the event loop
+	logTimer  atomic.Bool   // a notify is scheduled for held-back log lines
 
 	mu      sync.Mutex
 	st      liveState
@@ -149,7 +150,7 @@ func New(cfg Config) (*Engine, error) {
 		c:         metrics.New(),
 		mirror:    mirror.New(),
 		client:    scriptclient.New(cfg.CommandAddr),
-		logs:      livelog.NewRing(livelog.DefaultRingSize),
+		logs:      newLogRing(),
 		changes:   make(chan struct{}, 1),
 		resyncReq: make(chan struct{}, 1),
 		snapReq:   make(chan struct{}, 1),
@@ -484,6 +485,7 @@ func (e *Engine) handle(ev *oscin.Event) {
 		e.c.SetScript(scriptStats(ev))
 	case "/live/log":
 		e.logs.AppendEvent(argString(ev.Args, 0), argString(ev.Args, 1), argString(ev.Args, 2), ev.Timestamp)
+		e.logsAppended()
 	}
 	if _, _, err := e.sync.Event(mirror.Event{Seq: ev.Seq, Path: ev.Path, Args: ev.Args}); err != nil {
 		// The mirror and the script disagree: only a snapshot can tell which
@@ -494,6 +496,34 @@ func (e *Engine) handle(ev *oscin.Event) {
 		e.requestResync()
 	}
 	e.hub.Broadcast(wshub.EventFrameAt(ev.Received, session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
+}
+
+func newLogRing() *livelog.Ring {
+	r := livelog.NewRing(livelog.DefaultRingSize)
+	r.SetHoldback(logHoldback)
+	return r
+}
+
+// logHoldback is how long Live's log lines wait in the ring before the UI
+// sees them, so that the two ways they arrive are merged in time order:
+// /live/log events come at once, lines only in Log.txt (Live's own,
+// tracebacks) up to one tick plus one poll later (100 ms + 250 ms).
+const logHoldback = 500 * time.Millisecond
+
+// logsAppended tells the UI about new log lines once they are past the
+// ring's holdback: one timer at a time, re-armed while lines still wait.
+func (e *Engine) logsAppended() {
+	if !e.logs.Pending() {
+		e.notify()
+		return
+	}
+	if e.logTimer.CompareAndSwap(false, true) {
+		time.AfterFunc(logHoldback, func() {
+			e.logTimer.Store(false)
+			e.notify()
+			e.logsAppended()
+		})
+	}
 }
 
 // throttle lets one log line through per applyWarnEvery and counts the
@@ -811,7 +841,7 @@ func (e *Engine) logLoop(ctx context.Context) {
 				e.mu.Lock()
 				e.st.logFound = true
 				e.mu.Unlock()
-				e.notify()
+				e.logsAppended()
 			},
 			OnErr: func(err error) { e.log.Debug("reading Live's log", "err", err) },
 		}

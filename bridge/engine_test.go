@@ -500,3 +500,36 @@ func TestLiveLogAndScriptLogEventsReachTheRing(t *testing.T) {
 		t.Fatal("the log was read but Status says not found")
 	}
 }
+
+// Live writes a traceback to Log.txt; the script's next /live/log line comes
+// over UDP at once, while the traceback waits for the next poll of the file.
+// The Log tab must still show the traceback first.
+func TestLogLinesFromBothSourcesAreMergedInTimeOrder(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "Log.txt")
+	os.WriteFile(logPath, nil, 0o644)
+	e := startEngine(t, Config{LiveLogPath: logPath})
+	testkit.WaitFor(t, "Log.txt to be followed", 5*time.Second, func() bool { return e.Status().LiveLogFound })
+
+	t0 := time.Now()
+	stamp := t0.Format("2006-01-02T15:04:05.000000")
+	f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "%s: info: RemoteScriptError: Traceback (most recent call last):\n%s: info: RemoteScriptError:   File \"x.py\", line 1\n%s: info: RemoteScriptError: ValueError: boom\n%s: info: RemoteScriptError: \n", stamp, stamp, stamp, stamp)
+	f.Close()
+	c, _ := net.Dial("udp", e.EventsAddr())
+	defer c.Close()
+	later := float64(t0.Add(20*time.Millisecond).UnixMicro()) / 1e6
+	data, _ := osc.NewMessage("/live/seq", int32(1), later, "/live/log", "INFO", "Observers", "after the error").MarshalBinary()
+	c.Write(data)
+
+	var es []livelog.Entry
+	testkit.WaitFor(t, "both lines in the ring", 5*time.Second, func() bool {
+		es = e.Logs().Since(0, 0)
+		return len(es) == 2
+	})
+	if es[0].Source != livelog.SourceScriptError || es[1].Message != "after the error" {
+		t.Fatalf("ring order %q (%v) then %q (%v); want the traceback first", es[0].Message, es[0].Source, es[1].Message, es[1].Source)
+	}
+}

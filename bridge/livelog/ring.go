@@ -24,8 +24,14 @@ const dedupWindow = 2 * time.Second
 // SourceEvent entry with the same level, component and message whose times
 // are within 2 s are one line. Each copy cancels at most one copy from the
 // other source, so a message really logged twice still shows twice.
+//
+// The two sources also arrive with different delays: a /live/log event within
+// a millisecond, a line only in Log.txt (Live's own lines, tracebacks) when
+// the file is next polled. With a holdback (SetHoldback), entries wait that
+// long before they are stored, and are stored in time order, so a traceback
+// shows where it happened rather than after the lines that overtook it.
 type Ring struct {
-	mu     sync.RWMutex
+	mu     sync.Mutex
 	buf    []Entry // circular; len(buf) == cap once full
 	start  int     // index of the oldest entry when full
 	size   int
@@ -33,6 +39,17 @@ type Ring struct {
 	comps  map[string]int // component → number of entries in the ring
 
 	recent []recentLine // first copies still waiting for their twin, oldest first
+
+	hold    time.Duration
+	pending []heldEntry      // waiting out the holdback, in time order
+	now     func() time.Time // the clock; tests replace it
+}
+
+// heldEntry is an entry waiting out the holdback.
+type heldEntry struct {
+	e       Entry
+	key     time.Time // the entry's time, or its arrival if it has none
+	arrived time.Time
 }
 
 // recentLine is a first copy of a script line that may still meet its twin.
@@ -55,23 +72,78 @@ func NewRing(size int) *Ring {
 	if size <= 0 {
 		size = DefaultRingSize
 	}
-	return &Ring{size: size, nextID: 1, comps: map[string]int{}}
+	return &Ring{size: size, nextID: 1, comps: map[string]int{}, now: time.Now}
+}
+
+// SetHoldback makes entries wait d after they arrive before they are stored
+// (and visible to Since, Query and Len), so that ones arriving out of time
+// order within d are stored in time order. 0, the default, stores at once.
+func (r *Ring) SetHoldback(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hold = d
+	r.commit(r.now())
+}
+
+// Pending reports whether entries are still waiting out the holdback.
+func (r *Ring) Pending() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.commit(r.now())
+	return len(r.pending) > 0
+}
+
+// holdEntry queues e in time order; equal times keep their arrival order.
+// Called with r.mu held.
+func (r *Ring) holdEntry(e Entry, now time.Time) {
+	key := e.Time
+	if key.IsZero() {
+		key = now
+	}
+	i, _ := slices.BinarySearchFunc(r.pending, key, func(h heldEntry, k time.Time) int {
+		if h.key.After(k) {
+			return 1
+		}
+		return -1 // equal keys sort before: the new one goes after them
+	})
+	r.pending = slices.Insert(r.pending, i, heldEntry{e: e, key: key, arrived: now})
+}
+
+// commit stores, in time order, every held entry up to the last one whose
+// holdback has passed: an entry still waiting only waits for older ones.
+// Called with r.mu held.
+func (r *Ring) commit(now time.Time) {
+	n := 0
+	for i := range r.pending {
+		if now.Sub(r.pending[i].arrived) >= r.hold {
+			n = i + 1
+		}
+	}
+	for i := 0; i < n; i++ {
+		r.push(r.pending[i].e)
+	}
+	r.pending = slices.Delete(r.pending, 0, n)
 }
 
 // Append adds entries in order, assigns their IDs and returns the ID of the
-// last one stored (0 if none was, e.g. all were duplicates).
+// last one stored (0 if none was: all were duplicates, or are held back).
 func (r *Ring) Append(es ...Entry) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := time.Now()
+	now := r.now()
 	r.prune(now)
 	var last uint64
 	for i := range es {
 		if r.duplicate(&es[i], now) {
 			continue
 		}
-		last = r.push(es[i])
+		if r.hold > 0 {
+			r.holdEntry(es[i], now)
+		} else {
+			last = r.push(es[i])
+		}
 	}
+	r.commit(now)
 	return last
 }
 
@@ -161,24 +233,27 @@ func (r *Ring) at(i int) *Entry {
 
 // Len returns the number of entries held.
 func (r *Ring) Len() int {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.commit(r.now())
 	return len(r.buf)
 }
 
 // LastID returns the ID of the newest entry, 0 if none was ever added.
 // A UI polls it to know whether to fetch Since.
 func (r *Ring) LastID() uint64 {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.commit(r.now())
 	return r.nextID - 1
 }
 
 // Since returns, oldest first, up to max entries with an ID greater than id
 // (all of them if max <= 0). Since(0, n) starts from the oldest entry held.
 func (r *Ring) Since(id uint64, max int) []Entry {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.commit(r.now())
 	n := len(r.buf)
 	if n == 0 {
 		return nil
@@ -206,8 +281,9 @@ func (r *Ring) Since(id uint64, max int) []Entry {
 // Query returns, oldest first, the newest max entries that match f (all
 // matches if max <= 0).
 func (r *Ring) Query(f Filter, max int) []Entry {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.commit(r.now())
 	var out []Entry
 	for i := len(r.buf) - 1; i >= 0; i-- {
 		e := r.at(i)
@@ -227,14 +303,16 @@ func (r *Ring) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.buf, r.start = nil, 0
+	r.pending = nil
 	r.comps = map[string]int{}
 }
 
 // Components returns the components of the entries held, sorted, for the
 // UI's filter menu.
 func (r *Ring) Components() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.commit(r.now())
 	out := make([]string, 0, len(r.comps))
 	for c := range r.comps {
 		out = append(out, c)

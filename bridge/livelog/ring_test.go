@@ -2,6 +2,7 @@ package livelog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -117,5 +118,80 @@ func TestRingConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if r.Len() != 1000 || r.LastID() != 8000 {
 		t.Fatalf("len %d last %d", r.Len(), r.LastID())
+	}
+}
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func messages(es []Entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Message
+	}
+	return out
+}
+
+// A line only in Log.txt (a traceback, Live's own line) reaches the ring a
+// poll later than /live/log events logged after it; with a holdback it is
+// still stored before them.
+func TestRingHoldbackStoresLateLinesInTimeOrder(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 10, 0, 0, 0, time.Local)}
+	r := NewRing(100)
+	r.now = clock.now
+	r.SetHoldback(400 * time.Millisecond)
+	t0 := clock.t
+
+	r.AppendEvent("INFO", "Server", "after the error", t0.Add(50*time.Millisecond))
+	r.AppendEvent("INFO", "Server", "later still", t0.Add(60*time.Millisecond))
+	if r.Len() != 0 || !r.Pending() {
+		t.Fatalf("entries visible before their holdback passed: len %d", r.Len())
+	}
+	clock.advance(250 * time.Millisecond) // Log.txt is polled
+	r.Append(Entry{Time: t0, Level: LevelError, Source: SourceScriptError, Component: "", Message: "Traceback (most recent call last):"})
+	clock.advance(150 * time.Millisecond) // the events' holdback has passed; the traceback's has not
+	got := messages(r.Since(0, 0))
+	want := []string{"Traceback (most recent call last):", "after the error", "later still"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("stored %q, want %q (an older entry is stored with the newer ones that wait for it)", got, want)
+	}
+	if r.Pending() {
+		t.Fatal("entries still held after being stored")
+	}
+	ids := r.Since(0, 0)
+	for i := 1; i < len(ids); i++ {
+		if ids[i].ID != ids[i-1].ID+1 {
+			t.Fatalf("IDs not consecutive in time order: %d then %d", ids[i-1].ID, ids[i].ID)
+		}
+	}
+}
+
+func TestRingHoldbackKeepsArrivalOrderForEqualTimesAndDedups(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 10, 0, 0, 0, time.Local)}
+	r := NewRing(100)
+	r.now = clock.now
+	r.SetHoldback(time.Second)
+	t0 := clock.t
+	for _, m := range []string{"one", "two", "three"} {
+		r.AppendEvent("INFO", "LiveState", m, t0)
+	}
+	// Log.txt's copy of "two" is the same line: dropped, held or not.
+	r.Append(Entry{Time: t0.Add(80 * time.Millisecond), Level: LevelInfo, Source: SourceScript, Component: "LiveState", Message: "two"})
+	// An entry without a time sorts by its arrival.
+	r.Append(Entry{Level: LevelInfo, Source: SourceOther, Message: "no time"})
+	clock.advance(time.Second)
+	got := messages(r.Since(0, 0))
+	want := []string{"one", "two", "three", "no time"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("stored %q, want %q", got, want)
+	}
+	r.AppendEvent("INFO", "LiveState", "four", clock.t)
+	r.Clear()
+	clock.advance(time.Second)
+	if r.Len() != 0 {
+		t.Fatalf("Clear left %d entries (held ones included)", r.Len())
 	}
 }
