@@ -1,7 +1,6 @@
 package scriptclient
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vimabl/vimabl/internal/testkit"
 )
 
 // serve starts a TCP server on a free loopback port that answers each
@@ -21,21 +22,10 @@ func serve(t *testing.T, handle func(line string, c net.Conn)) (addr string, lin
 	}
 	t.Cleanup(func() { ln.Close() })
 	ch := make(chan string, 16)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				line, _ := bufio.NewReader(c).ReadString('\n')
-				line = strings.TrimRight(line, "\n")
-				ch <- line
-				handle(line, c)
-			}()
-		}
-	}()
+	go testkit.ServeLines(ln, func(line string, c net.Conn) {
+		ch <- line
+		handle(line, c)
+	})
 	return ln.Addr().String(), ch
 }
 

@@ -1,13 +1,16 @@
-// Package testkit holds the helpers the Go tests share: waiting on a
-// condition with a deadline (never a fixed sleep), free loopback ports,
-// comparing JSON by value, and driving the fake Live.
+// Package testkit holds the helpers the Go tests (and tools/bridgebench)
+// share: waiting on a condition with a deadline (never a fixed sleep), free
+// loopback ports, comparing JSON by value, a stand-in for a line-per-
+// connection command port, and driving the fake Live.
 package testkit
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +81,24 @@ func Control(t testing.TB, sim *remotescript.Sim, line string) {
 	defer cancel()
 	if err := sim.Control(ctx, line); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// ServeLines answers connections on ln like the Remote Script's command
+// port does: it reads one line from each (within 5 s) and hands it, without
+// its line end, to handle with the connection, which is closed afterwards.
+// It returns when ln is closed.
+func ServeLines(ln net.Listener, handle func(line string, c net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			handle(strings.TrimRight(line, "\r\n"), c)
+		}()
 	}
 }

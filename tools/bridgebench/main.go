@@ -28,6 +28,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/hypebeast/go-osc/osc"
 	"github.com/vimabl/vimabl/bridge/mirror"
+	"github.com/vimabl/vimabl/internal/testkit"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
@@ -429,27 +430,16 @@ func answerCommands(port int) (stop func()) {
 	if err != nil {
 		fail("command port stand-in: %v", err)
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				line, _ := bufio.NewReader(c).ReadString('\n')
-				switch strings.TrimSpace(line) {
-				case "SNAPSHOT":
-					c.Write(snap)
-				case "PING":
-					c.Write(ping)
-				default:
-					c.Write([]byte(`{"success": false, "error": "not served by bridgebench"}`))
-				}
-			}()
+	go testkit.ServeLines(ln, func(line string, c net.Conn) {
+		switch strings.TrimSpace(line) {
+		case "SNAPSHOT":
+			c.Write(snap)
+		case "PING":
+			c.Write(ping)
+		default:
+			c.Write([]byte(`{"success": false, "error": "not served by bridgebench"}`))
 		}
-	}()
+	})
 	return func() { ln.Close() }
 }
 
