@@ -150,7 +150,7 @@ func (r *Ring) Append(es ...Entry) uint64 {
 // AppendEvent adds a /live/log event from the script (level as the script
 // names it, e.g. "WARNING"; an unknown level is kept as INFO with the name in
 // front of the message). It returns the entry's ID, or 0 if the same line
-// already arrived through Log.txt.
+// already arrived through Log.txt or the entry is held back (SetHoldback).
 func (r *Ring) AppendEvent(level, component, message string, t time.Time) uint64 {
 	lv, err := ParseLevel(level)
 	if err != nil && level != "" {
