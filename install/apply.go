@@ -110,13 +110,16 @@ func begin(o Options) (Options, Report, Result, error) {
 func writeStaging(scripts string, o Options) (dir string, err error) {
 	var rnd [4]byte
 	rand.Read(rnd[:])
-	dir = filepath.Join(scripts, "."+ScriptName+"-new-"+hex.EncodeToString(rnd[:]))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", explain("creating", dir, err)
+	staging := filepath.Join(scripts, "."+ScriptName+"-new-"+hex.EncodeToString(rnd[:]))
+	if err := os.Mkdir(staging, 0o755); err != nil {
+		return "", explain("creating", staging, err)
 	}
+	// Not the named result: every failing return sets that to "" before
+	// this runs, which left half-written folders behind (on a full disk,
+	// keeping it full).
 	defer func() {
 		if err != nil {
-			os.RemoveAll(dir)
+			os.RemoveAll(staging)
 		}
 	}()
 	m := Manifest{Name: ScriptName, Version: o.Version, InstalledAt: o.Now().UTC(), Files: map[string]string{}}
@@ -132,21 +135,21 @@ func writeStaging(scripts string, o Options) (dir string, err error) {
 		if err != nil {
 			return "", fmt.Errorf("reading the bundled script's %s: %w", e.Name(), err)
 		}
-		if err := writeFile(filepath.Join(dir, e.Name()), data); err != nil {
+		if err := writeFile(filepath.Join(staging, e.Name()), data); err != nil {
 			return "", err
 		}
 		m.Files[e.Name()] = sha256Hex(data)
 	}
 	if cfg := configJSON(o); cfg != nil {
-		if err := writeFile(filepath.Join(dir, ConfigName), cfg); err != nil {
+		if err := writeFile(filepath.Join(staging, ConfigName), cfg); err != nil {
 			return "", err
 		}
 	}
 	mdata, _ := json.MarshalIndent(m, "", "  ")
-	if err := writeFile(filepath.Join(dir, ManifestName), append(mdata, '\n')); err != nil {
+	if err := writeFile(filepath.Join(staging, ManifestName), append(mdata, '\n')); err != nil {
 		return "", err
 	}
-	return dir, nil
+	return staging, nil
 }
 
 // writeFile writes and syncs one file, so a crash right after the rename

@@ -356,3 +356,18 @@ f.close()
 		t.Fatalf("the installed script did not load: %v\n%s", err, out)
 	}
 }
+
+// A failure half way through writing the new copy removes what was written
+// (the install-level tests fail earlier, while the bundle is hashed).
+func TestFailedStagingLeavesNothingBehind(t *testing.T) {
+	o := home(t, "darwin")
+	o.fill()
+	scripts := t.TempDir()
+	o.Files = failingFS{fsys: remotescript.Script(), failOn: "server.py"}
+	if _, err := writeStaging(scripts, o); err == nil || !strings.Contains(err.Error(), "server.py") {
+		t.Fatalf("want the read error naming the file, got %v", err)
+	}
+	if got := tree(t, scripts); len(got) != 0 {
+		t.Fatalf("a half-written copy was left behind: %v", got)
+	}
+}
