@@ -1,9 +1,12 @@
 """The command port: TCP 127.0.0.1:9001, one line in, one JSON object out.
 
 This is what Hammerspoon configs use (``echo "GET_VIEW" | nc -w 1 127.0.0.1
-9001``): a client connects, sends ``COMMAND[:arg[:arg]]`` (the newline is
-optional: end of stream also ends the line), gets exactly one JSON object and
-a newline, and the server closes the connection.
+9001``): a client connects, sends ``COMMAND[:arg[:arg]]``, gets exactly one
+JSON object and a newline, and the server closes the connection. The newline
+is optional: end of stream also ends the line, and so does a pause of QUIET
+seconds after the last byte, for clients that write the command without one
+and wait for the reply with their side still open (VimAbl's first server
+took whatever the first read returned; those clients still work).
 
 One thread watches every connection with a selector and only reads: a
 client that sends nothing, sends junk, sends a huge line or trickles one byte
@@ -29,6 +32,7 @@ from .logging_config import log
 
 MAX_LINE = 64 * 1024  # bytes, without the newline
 CLIENT_TIMEOUT = 2.0  # seconds a client may take to send its line
+QUIET = 0.1  # seconds without a byte that end a line sent without a newline
 MAX_RUNNING = 64  # commands running at once; more get an immediate "busy"
 # Connections being read at once. Past it the oldest is told so and closed:
 # a flood of idle connections can never lock a real client out. Windows'
@@ -71,13 +75,14 @@ def parse_line(data, ended):
 
 
 class _Conn(object):
-    __slots__ = ("sock", "buf", "deadline", "opened")
+    __slots__ = ("sock", "buf", "deadline", "opened", "quiet_at")
 
     def __init__(self, sock, now):
         self.sock = sock
         self.buf = bytearray()
         self.opened = now
         self.deadline = now + CLIENT_TIMEOUT
+        self.quiet_at = None  # when buf, still without a newline, counts as the line
 
 
 class CommandServer(object):
@@ -200,8 +205,12 @@ class CommandServer(object):
         conns = {}  # socket -> _Conn, in arrival order (dicts keep it)
         try:
             while not self._stop.is_set():
+                timeout = POLL
+                quiet = [c.quiet_at for c in conns.values() if c.quiet_at is not None]
+                if quiet:
+                    timeout = max(0.0, min(POLL, min(quiet) - time.time()))
                 try:
-                    ready = sel.select(POLL)
+                    ready = sel.select(timeout)
                 except (OSError, ValueError):
                     return  # the listener was closed by stop()
                 now = time.time()
@@ -252,12 +261,16 @@ class CommandServer(object):
             self._finish(sel, conns, c, None, "command line longer than 64 KiB")
         elif not chunk:
             self._complete(sel, conns, c)  # end of stream ends the line
+        else:
+            c.quiet_at = time.time() + QUIET
 
     def _complete(self, sel, conns, c):
         line, problem = parse_line(c.buf, True)
         self._finish(sel, conns, c, line, problem)
 
     def _expire(self, sel, conns, now):
+        for c in [c for c in conns.values() if c.quiet_at is not None and c.quiet_at <= now]:
+            self._complete(sel, conns, c)  # a pause after the last byte ends the line
         for c in [c for c in conns.values() if c.deadline <= now]:
             if c.buf:
                 problem = "no end of line within %g s (send one line ending with a newline)" % CLIENT_TIMEOUT

@@ -53,6 +53,21 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(self.reply(b"PING")["echo"], "PING")
         self.assertEqual(self.reply(b"PING\r\n")["echo"], "PING")
 
+    def test_newline_optional_while_the_client_keeps_its_side_open(self):
+        # A client (hs.socket, a script) writes the command without a newline
+        # and waits for the reply without closing its side.
+        t0 = time.monotonic()
+        raw = tcp_command(self.port, b"PING", shutdown=False)
+        self.assertEqual(json.loads(raw.decode())["echo"], "PING")
+        self.assertLess(time.monotonic() - t0, server_mod.CLIENT_TIMEOUT, "answered after a pause, not a timeout")
+
+    @unittest.skipUnless(shutil.which("nc"), "nc not installed")
+    def test_nc_without_newline(self):
+        # Debian's nc does not half-close on end of input: only the pause ends the line.
+        out = subprocess.run("printf GET_VIEW | nc -w 1 127.0.0.1 %d" % self.port, shell=True,
+                             stdout=subprocess.PIPE, timeout=10).stdout
+        self.assertEqual(json.loads(out.decode()), {"success": True, "echo": "GET_VIEW"})
+
     @unittest.skipUnless(shutil.which("nc"), "nc not installed")
     def test_hammerspoon_nc_command(self):
         # Exactly what Hammerspoon configs run.
