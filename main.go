@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/vimabl/vimabl/internal/initlog"
 )
 
 // command is one subcommand: its entry point and the line `vimabl help` prints.
@@ -36,6 +38,7 @@ func commandTable() map[string]command {
 }
 
 func main() {
+	initlog.Release(os.Stderr)
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -499,3 +499,22 @@ func watchFrames(t *testing.T, wsPort int) *frameLog {
 	}()
 	return f
 }
+
+// On Linux with the POSIX locale (CI machines, containers) a subcommand
+// prints what it is asked for and nothing else: fyne complains while it
+// initialises that "C" is not a language, and internal/initlog drops that.
+func TestNoLocaleNoiseWithLANGC(t *testing.T) {
+	cmd := exec.Command(vimabl, "version")
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("vimabl version: %v\n%s", err, stderr.String())
+	}
+	if stderr.Len() != 0 {
+		t.Fatalf("vimabl version wrote to stderr with LC_ALL=C:\n%s", stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "vimabl ") {
+		t.Fatalf("vimabl version printed %q", stdout.String())
+	}
+}
