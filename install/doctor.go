@@ -49,7 +49,11 @@ func Doctor(ctx context.Context, d DoctorOptions) string {
 	line("")
 	line("Live versions (newest first):")
 	if len(r.LiveVersions) == 0 {
-		line("  none found under %s", orNone(livepaths.PrefsRoot(d.Env)))
+		if root := livepaths.PrefsRoot(d.Env); root != "" {
+			line("  none found under %s", root)
+		} else {
+			line("  none (Live does not run on this OS)")
+		}
 	}
 	for _, v := range r.LiveVersions {
 		line("  %-14s %s (last used %s)", v.Name, v.PrefsDir, v.ModTime.Format("2006-01-02 15:04"))
@@ -104,13 +108,6 @@ func Doctor(ctx context.Context, d DoctorOptions) string {
 		line("Remote Script: no answer on %s (%v)", d.CommandAddr, err)
 	}
 	return b.String()
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(Live does not run on this OS)"
-	}
-	return s
 }
 
 // portState says whether a local port is free (we could bind it) or taken.
