@@ -263,7 +263,7 @@ func TestWholeChainAsUsersRunIt(t *testing.T) {
 		t.Fatalf("python client saw %+v", res)
 	}
 	st := b.status(t)["metrics"].(map[string]any)
-	if st["Gaps"] != 0.0 || st["Malformed"] != 0.0 || st["OverflowDrops"] != 0.0 {
+	if st["gaps"] != 0.0 || st["malformed"] != 0.0 || st["overflow_drops"] != 0.0 {
 		t.Fatalf("loopback lost something: %v", st)
 	}
 }

@@ -4,54 +4,56 @@ package metrics
 
 import "time"
 
-// Snapshot is a consistent copy of every counter at one moment.
+// Snapshot is a consistent copy of every counter at one moment. Its JSON
+// (the "metrics" object of GET /status) uses snake_case; durations are in
+// nanoseconds, hence the _ns suffixes.
 type Snapshot struct {
-	Time time.Time
+	Time time.Time `json:"time"`
 
-	EventsReceived uint64 // datagrams read from the socket
-	Decoded        uint64 // events decoded successfully
-	Malformed      uint64 // datagrams dropped because they did not decode
-	Duplicates     uint64
-	Gaps           uint64 // number of gaps seen
-	LostEvents     uint64 // events missing in those gaps
-	OutOfOrder     uint64
-	OverflowDrops  uint64 // events dropped because the hand-off queue was full
+	EventsReceived uint64 `json:"events_received"` // datagrams read from the socket
+	Decoded        uint64 `json:"decoded"`         // events decoded successfully
+	Malformed      uint64 `json:"malformed"`       // datagrams dropped because they did not decode
+	Duplicates     uint64 `json:"duplicates"`
+	Gaps           uint64 `json:"gaps"`        // number of gaps seen
+	LostEvents     uint64 `json:"lost_events"` // events missing in those gaps
+	OutOfOrder     uint64 `json:"out_of_order"`
+	OverflowDrops  uint64 `json:"overflow_drops"` // events dropped because the hand-off queue was full
 
-	EventsPerSec1s  float64
-	EventsPerSec10s float64
+	EventsPerSec1s  float64 `json:"events_per_sec_1s"`
+	EventsPerSec10s float64 `json:"events_per_sec_10s"`
 
-	LatencyP50 time.Duration // script timestamp → bridge receive
-	LatencyP99 time.Duration
+	LatencyP50 time.Duration `json:"latency_p50_ns"` // script timestamp → bridge receive
+	LatencyP99 time.Duration `json:"latency_p99_ns"`
 
 	// UDP datagram read → its WebSocket frame written to the client's socket
 	// (measured on the oldest frame of each batch a client writer sends).
-	WSOutP50 time.Duration
-	WSOutP99 time.Duration
+	WSOutP50 time.Duration `json:"ws_out_p50_ns"`
+	WSOutP99 time.Duration `json:"ws_out_p99_ns"`
 
-	WSClients      int
-	FramesSent     uint64
-	ClientsDropped uint64
+	WSClients      int    `json:"ws_clients"`
+	FramesSent     uint64 `json:"frames_sent"`
+	ClientsDropped uint64 `json:"clients_dropped"`
 
-	Resyncs        uint64
-	ResyncFailures uint64
+	Resyncs        uint64 `json:"resyncs"`
+	ResyncFailures uint64 `json:"resync_failures"`
 
-	Script ScriptStats
+	Script ScriptStats `json:"script"`
 }
 
 // ScriptStats are the Remote Script's own figures, from its last heartbeat.
 type ScriptStats struct {
-	At               time.Time // zero when no heartbeat arrived yet
-	QueueSize        int64
-	QueueMax         int64
-	Enqueued         int64
-	Drained          int64
-	Dropped          int64
-	PeakQueueSize    int64
-	Utilization      float64 // QueueSize / QueueMax
-	DropRate         float64 // Dropped / Enqueued
-	ObserversEnabled bool
-	Tracks           int
-	Scenes           int
-	Devices          int
-	Listeners        int
+	At               time.Time `json:"at"` // zero when no heartbeat arrived yet
+	QueueSize        int64     `json:"queue_size"`
+	QueueMax         int64     `json:"queue_max"`
+	Enqueued         int64     `json:"enqueued"`
+	Drained          int64     `json:"drained"`
+	Dropped          int64     `json:"dropped"`
+	PeakQueueSize    int64     `json:"peak_queue_size"`
+	Utilization      float64   `json:"utilization"` // QueueSize / QueueMax
+	DropRate         float64   `json:"drop_rate"`   // Dropped / Enqueued
+	ObserversEnabled bool      `json:"observers_enabled"`
+	Tracks           int       `json:"tracks"`
+	Scenes           int       `json:"scenes"`
+	Devices          int       `json:"devices"`
+	Listeners        int       `json:"listeners"`
 }

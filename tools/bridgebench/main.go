@@ -27,6 +27,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/hypebeast/go-osc/osc"
+	"github.com/vimabl/vimabl/bridge/metrics"
 	"github.com/vimabl/vimabl/bridge/mirror"
 	"github.com/vimabl/vimabl/internal/testkit"
 	remotescript "github.com/vimabl/vimabl/remote_script"
@@ -281,18 +282,9 @@ func status(port int) map[string]any {
 	}
 	defer r.Body.Close()
 	var s struct {
-		State   string `json:"state"`
-		Tracks  int    `json:"tracks"`
-		Metrics struct {
-			Resyncs        uint64
-			ResyncFailures uint64
-			EventsReceived uint64
-			OverflowDrops  uint64
-			Gaps           uint64
-			LostEvents     uint64
-			WSOutP50       time.Duration
-			WSOutP99       time.Duration
-		} `json:"metrics"`
+		State   string           `json:"state"`
+		Tracks  int              `json:"tracks"`
+		Metrics metrics.Snapshot `json:"metrics"`
 	}
 	json.NewDecoder(r.Body).Decode(&s)
 	return map[string]any{"events_received": s.Metrics.EventsReceived, "overflow": s.Metrics.OverflowDrops,
