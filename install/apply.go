@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 )
 
@@ -57,7 +58,7 @@ func Install(o Options) (Result, error) {
 	}
 	var backup string
 	if before.State != NotInstalled {
-		backup = filepath.Join(scripts, "."+ScriptName+"-backup-"+o.Now().Format("20060102-150405"))
+		backup = unusedPath(filepath.Join(scripts, "."+ScriptName+"-backup-"+o.Now().Format("20060102-150405")))
 		res.Actions = append(res.Actions, fmt.Sprintf("move the %s copy (%s) to %s", before.State, describe(before), backup))
 	}
 	res.Actions = append(res.Actions, fmt.Sprintf("write VimAbl %s into %s", o.Version, before.Dir))
@@ -103,6 +104,19 @@ func begin(o Options) (Options, Report, Result, error) {
 	o.fill()
 	before, err := Inspect(o)
 	return o, before, Result{Before: before, After: before.State, Dir: before.Dir}, err
+}
+
+// unusedPath returns base, or base-2, base-3… if base exists: two installs
+// in the same second (a double click) must not both pick one backup name,
+// which made the second fail with "file exists".
+func unusedPath(base string) string {
+	p := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(p); err != nil {
+			return p // free (or unreadable: then the rename says why)
+		}
+		p = base + "-" + strconv.Itoa(i)
+	}
 }
 
 // writeStaging writes the whole script into a hidden folder beside the
@@ -190,7 +204,7 @@ func Uninstall(o Options) (Result, error) {
 			return res, fmt.Errorf("%s was not installed by VimAbl (%s); it was left alone — use --force to move it to a backup", before.Dir, firstNote(before))
 		}
 	}
-	backup := filepath.Join(filepath.Dir(before.Dir), "."+ScriptName+"-removed-"+o.Now().Format("20060102-150405"))
+	backup := unusedPath(filepath.Join(filepath.Dir(before.Dir), "."+ScriptName+"-removed-"+o.Now().Format("20060102-150405")))
 	res.Actions = append(res.Actions, fmt.Sprintf("move %s to %s", before.Dir, backup))
 	if o.DryRun {
 		return res, nil

@@ -371,3 +371,40 @@ func TestFailedStagingLeavesNothingBehind(t *testing.T) {
 		t.Fatalf("a half-written copy was left behind: %v", got)
 	}
 }
+
+// Two installs in the same second (a double click, a script) each keep a
+// backup; the second used to fail because both picked the same name.
+func TestInstallsInTheSameSecondKeepSeparateBackups(t *testing.T) {
+	o := home(t, "darwin")
+	o.Now = func() time.Time { return time.Date(2026, 11, 25, 16, 35, 55, 0, time.UTC) }
+	must(t, func() error { _, err := Install(o); return err }())
+	moved := o
+	moved.EventsPort = 9012
+	first, err := Install(moved)
+	if err != nil || first.BackupDir == "" {
+		t.Fatalf("changing the events port: %v (backup %q)", err, first.BackupDir)
+	}
+	second, err := Install(o) // back to the default ports, same second
+	if err != nil {
+		t.Fatalf("second install in the same second: %v", err)
+	}
+	if second.BackupDir == "" || second.BackupDir == first.BackupDir {
+		t.Fatalf("backups %q and %q must both exist, apart", first.BackupDir, second.BackupDir)
+	}
+	if _, err := os.Stat(filepath.Join(second.Dir, ConfigName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("back on the default ports, config.json must be gone")
+	}
+	if data, _ := os.ReadFile(filepath.Join(second.BackupDir, ConfigName)); !strings.Contains(string(data), "9012") {
+		t.Fatal("the second backup must hold the copy with the moved port")
+	}
+	res, err := Uninstall(o)
+	if err != nil || res.BackupDir == "" {
+		t.Fatalf("uninstall: %v", err)
+	}
+	if again, _ := Install(o); again.Dir == "" {
+		t.Fatal("reinstall after uninstall")
+	}
+	if res2, err := Uninstall(o); err != nil || res2.BackupDir == res.BackupDir {
+		t.Fatalf("a second uninstall in the same second: %v (backup %q, first %q)", err, res2.BackupDir, res.BackupDir)
+	}
+}
