@@ -714,10 +714,11 @@ func (e *Engine) Status() Status {
 		s.State = StatePortConflict
 		if st.eventsPort.err != "" {
 			s.Summary = st.eventsPort.err
+			s.Fix = portFix("events", e.cfg.EventsAddr)
 		} else {
 			s.Summary = st.wsPort.err
+			s.Fix = portFix("websocket", e.cfg.WSAddr)
 		}
-		s.Fix = "Quit the program using that port, or choose another port in VimAbl's settings."
 	case alive && (now.Sub(st.lastGap) <= degradedWindow || st.resyncErr != ""):
 		s.State = StateDegraded
 		if st.resyncErr != "" {
@@ -750,6 +751,19 @@ func (e *Engine) Status() Status {
 		s.Fix = "Start Live and choose VimAbl as Control Surface (Preferences → Link, Tempo & MIDI), Input and Output None."
 	}
 	return s
+}
+
+// portFix says how to get around a port another program holds: which
+// flags move it, and for the events port, that the script must send there too.
+func portFix(name, addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	other := strconv.Itoa(n + 10)
+	if name == "events" {
+		return "Quit the program using UDP port " + port + ", or move VimAbl's events to a free port, e.g. " + other +
+			": `vimabl install --events-port " + other + "` (then reload the script in Live) and start VimAbl with `--events-port " + other + "`."
+	}
+	return "Quit the program using TCP port " + port + ", or start VimAbl with `--ws-port " + other + "` and point your WebSocket clients there."
 }
 
 func formatTempo(t float64) string {

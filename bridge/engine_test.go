@@ -457,6 +457,9 @@ func TestPortTakenIsAStateAndRecovers(t *testing.T) {
 	if s := e.Status(); !strings.Contains(s.Summary, "Port "+port+" (UDP) is used by another program") {
 		t.Fatalf("summary must name the port: %q", s.Summary)
 	}
+	if s := e.Status(); !strings.Contains(s.Fix, "UDP port "+port) || !strings.Contains(s.Fix, "vimabl install --events-port") {
+		t.Fatalf("the fix must say how to move the events port (the script sends there too): %q", s.Fix)
+	}
 	taken.Close()
 	testkit.WaitFor(t, "the engine to bind the freed port", 10*time.Second, func() bool { return e.Status().State != StatePortConflict })
 	if e.EventsAddr() != addr {
