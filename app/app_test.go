@@ -16,6 +16,7 @@ import (
 	"github.com/vimabl/vimabl/bridge"
 	"github.com/vimabl/vimabl/bridge/livelog"
 	"github.com/vimabl/vimabl/install"
+	"github.com/vimabl/vimabl/internal/testkit"
 	"github.com/vimabl/vimabl/livepaths"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
@@ -289,5 +290,41 @@ func TestStatusFollowsTheEngineWithTheRealScript(t *testing.T) {
 	}
 	if trayState(u.view()) != "streaming" {
 		t.Fatal("tray icon must show streaming")
+	}
+}
+
+// A failed install (here: no User Library, Live never started) shows the
+// installer's sentence on the Setup tab and leaves the button usable.
+func TestSetupShowsAFailedInstall(t *testing.T) {
+	home := t.TempDir() // no User Library in it
+	env := livepaths.Env{OS: "darwin", Home: home, UserProfile: home}
+	eng, err := bridge.New(bridge.Config{EventsAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", CommandAddr: freeAddr(t),
+		LiveLogPath: filepath.Join(home, "Log.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	u := newUI(a, Options{Engine: eng, Install: install.Options{Env: env}})
+	u.mu.Lock()
+	u.inst = InstallView{Known: true, State: install.NotInstalled, Bundled: remotescript.Version()}
+	u.mu.Unlock()
+	u.setup.update(u.view().Install)
+	test.Tap(u.setup.button)
+	var iv InstallView
+	testkit.WaitFor(t, "the install to finish", 10*time.Second, func() bool {
+		u.mu.Lock()
+		iv = u.inst
+		u.mu.Unlock()
+		return !iv.Busy && iv.Result != ""
+	})
+	if !iv.Failed || !strings.Contains(iv.Result, "does not exist") {
+		t.Fatalf("want a failure naming the missing User Library, got %+v", iv)
+	}
+	u.setup.update(iv)
+	if !strings.Contains(u.setup.result.Text, "does not exist") || u.setup.button.Disabled() {
+		t.Fatalf("Setup tab after a failed install: result %q, button disabled %v", u.setup.result.Text, u.setup.button.Disabled())
+	}
+	if _, err := os.Stat(filepath.Join(home, "Music")); err == nil {
+		t.Fatal("a failed install wrote outside the folders the user chose")
 	}
 }
