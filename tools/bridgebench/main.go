@@ -194,6 +194,7 @@ func main() {
 	for _, cc := range conns {
 		cc.Close()
 	}
+	pythonBurst(wsURL, fmt.Sprintf("127.0.0.1:%d", events), *burst, base+n)
 
 	// 3. A change in (the fake) Live → a WebSocket client: the real script in
 	// the fake Live playing the demo scenario, latency from the script's
@@ -375,6 +376,61 @@ func peers(burst [][]byte) {
 	sent, rate = blast(addr, burst)
 	waitQuiet(func() int64 { return lines.Load() }, int64(sent))
 	fmt.Printf("  %-55s %8d / %d\n", fmt.Sprintf("peer: liblo oscdump, same burst (%.0f/s), printed", rate), lines.Load(), sent)
+}
+
+// pyClient is a WebSocket client in Python (Debian's python3-websockets),
+// written as a user would: it prints "ready" after the snapshot, then
+// counts the events numbered [first, first+n) until it has them all or
+// nothing came for 10 s, and prints the count.
+const pyClient = `
+import asyncio, json, sys, websockets
+url, first, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+async def main():
+    async with websockets.connect(url) as ws:
+        await ws.recv()
+        print("ready", flush=True)
+        got = 0
+        while got < n:
+            try:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            except asyncio.TimeoutError:
+                break
+            if m.get("type") == "event" and first <= m.get("seq", 0) < first + n:
+                got += 1
+        print(got, flush=True)
+asyncio.run(main())
+`
+
+// pythonBurst sends the burst at full speed to a Python WebSocket client.
+func pythonBurst(wsURL, eventsAddr string, n, first int) {
+	py := "/usr/bin/python3" // Debian's, where python3-websockets is installed
+	if exec.Command(py, "-c", "import websockets").Run() != nil {
+		fmt.Printf("  burst to a Python client: skipped (no python3-websockets for %s)\n", py)
+		return
+	}
+	cmd := exec.Command(py, "-c", pyClient, wsURL, strconv.Itoa(first), strconv.Itoa(n))
+	out, err := cmd.StdoutPipe()
+	if err != nil || cmd.Start() != nil {
+		fmt.Printf("  burst to a Python client: skipped (cannot start %s)\n", py)
+		return
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || lines.Text() != "ready" {
+		fmt.Printf("  burst to a Python client: skipped (it did not connect)\n")
+		return
+	}
+	data := make([][]byte, n)
+	for i := range data {
+		m := osc.NewMessage("/live/seq", int32(first+i), float64(time.Now().UnixMicro())/1e6, "/live/transport/tempo", float64(100+i%80))
+		data[i], _ = m.MarshalBinary()
+	}
+	sent, rate := blast(eventsAddr, data)
+	got := "?"
+	if lines.Scan() {
+		got = lines.Text()
+	}
+	fmt.Printf("  %-55s %8s / %d\n", fmt.Sprintf("burst: %d events (%.0f/s) to a Python websockets client, received", sent, rate), got, sent)
 }
 
 // blast sends every datagram to addr as fast as the socket takes them.
