@@ -86,11 +86,7 @@ func main() {
 		}
 	}()
 	time.Sleep(200 * time.Millisecond)
-	pre := make([][]byte, *burst)
-	for i := range pre {
-		m := osc.NewMessage("/live/seq", int32(i+2), float64(time.Now().UnixMicro())/1e6, "/live/transport/tempo", float64(100+i%80))
-		pre[i], _ = m.MarshalBinary()
-	}
+	pre := tempoEvents(2, *burst)
 	start := time.Now()
 	for _, d := range pre {
 		udp.Write(d)
@@ -106,8 +102,8 @@ func main() {
 	st := status(ws)
 	fmt.Printf("  %-55s %8d / %d   goal zero loss\n", fmt.Sprintf("burst: %d events sent in %v (%.0f/s), received by the client", *burst, sendDur.Round(time.Millisecond), float64(*burst)/sendDur.Seconds()), got.Load(), want)
 	fmt.Printf("  %-55s %8v\n", "burst: last event reached the client after", all.Round(time.Millisecond))
-	fmt.Printf("  %-55s %8s\n", "burst: bridge counters", fmt.Sprintf("received %v overflow %v gaps %v lost %v", st["events_received"], st["overflow"], st["gaps"], st["lost"]))
-	fmt.Printf("  %-55s %8s\n", "burst: bridge state", fmt.Sprintf("%v, %v track(s) in the mirror, resyncs %v (failed %v)", st["state"], st["tracks"], st["resyncs"], st["resync_failures"]))
+	fmt.Printf("  %-55s %8s\n", "burst: bridge counters", fmt.Sprintf("received %v overflow %v gaps %v lost %v", st.Metrics.EventsReceived, st.Metrics.OverflowDrops, st.Metrics.Gaps, st.Metrics.LostEvents))
+	fmt.Printf("  %-55s %8s\n", "burst: bridge state", fmt.Sprintf("%v, %v track(s) in the mirror, resyncs %v (failed %v)", st.State, st.Tracks, st.Metrics.Resyncs, st.Metrics.ResyncFailures))
 	rss, hwm = memory(p.Process.Pid)
 	fmt.Printf("  %-55s %8.1f MB (peak %.1f MB)\n", "resident memory after the burst", rss, hwm)
 	peers(pre)
@@ -188,7 +184,7 @@ func main() {
 	fmt.Printf("  %-55s %8.0f µs\n", "sustained: latency max", q(1))
 	fmt.Printf("  %-55s %8.0f %%   (of one core; the machine has %d)\n", "sustained: bridge CPU", cpu, runtime.NumCPU())
 	st = status(ws)
-	fmt.Printf("  %-55s %8v / %v   goal p99 <= 1 ms\n", "sustained: inside the bridge, UDP read → frame written p50/p99", st["wsout_p50"], st["wsout_p99"])
+	fmt.Printf("  %-55s %8v / %v   goal p99 <= 1 ms\n", "sustained: inside the bridge, UDP read → frame written p50/p99", st.Metrics.WSOutP50, st.Metrics.WSOutP99)
 	rss, hwm = memory(p.Process.Pid)
 	fmt.Printf("  %-55s %8.1f MB (sampled peak %.1f, VmHWM %.1f)   goal <= 50 MB\n", "resident memory under load (50 clients)", rss, max(peakRSS, rss), hwm)
 	for _, cc := range conns {
@@ -275,22 +271,24 @@ func dial(url string) *websocket.Conn {
 	return c
 }
 
-// status reads the bridge's counters from GET /status.
-func status(port int) map[string]any {
+// bridgeStatus is the part of GET /status the benchmark prints.
+type bridgeStatus struct {
+	State   string           `json:"state"`
+	Tracks  int              `json:"tracks"`
+	Metrics metrics.Snapshot `json:"metrics"`
+}
+
+// status reads the bridge's state and counters from GET /status (zero if it
+// does not answer).
+func status(port int) bridgeStatus {
+	var s bridgeStatus
 	r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/status", port))
 	if err != nil {
-		return nil
+		return s
 	}
 	defer r.Body.Close()
-	var s struct {
-		State   string           `json:"state"`
-		Tracks  int              `json:"tracks"`
-		Metrics metrics.Snapshot `json:"metrics"`
-	}
 	json.NewDecoder(r.Body).Decode(&s)
-	return map[string]any{"events_received": s.Metrics.EventsReceived, "overflow": s.Metrics.OverflowDrops,
-		"gaps": s.Metrics.Gaps, "lost": s.Metrics.LostEvents, "wsout_p50": s.Metrics.WSOutP50, "wsout_p99": s.Metrics.WSOutP99,
-		"state": s.State, "tracks": s.Tracks, "resyncs": s.Metrics.Resyncs, "resync_failures": s.Metrics.ResyncFailures}
+	return s
 }
 
 // memory returns VmRSS and VmHWM of pid in MB (Linux /proc).
@@ -420,17 +418,23 @@ func pythonBurst(wsURL, eventsAddr string, n, first int) {
 		fmt.Printf("  burst to a Python client: skipped (it did not connect)\n")
 		return
 	}
-	data := make([][]byte, n)
-	for i := range data {
-		m := osc.NewMessage("/live/seq", int32(first+i), float64(time.Now().UnixMicro())/1e6, "/live/transport/tempo", float64(100+i%80))
-		data[i], _ = m.MarshalBinary()
-	}
-	sent, rate := blast(eventsAddr, data)
+	sent, rate := blast(eventsAddr, tempoEvents(first, n))
 	got := "?"
 	if lines.Scan() {
 		got = lines.Text()
 	}
 	fmt.Printf("  %-55s %8s / %d\n", fmt.Sprintf("burst: %d events (%.0f/s) to a Python websockets client, received", sent, rate), got, sent)
+}
+
+// tempoEvents encodes n wrapped tempo changes numbered from first, ready to
+// send as fast as the socket takes them.
+func tempoEvents(first, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		m := osc.NewMessage("/live/seq", int32(first+i), float64(time.Now().UnixMicro())/1e6, "/live/transport/tempo", float64(100+i%80))
+		out[i], _ = m.MarshalBinary()
+	}
+	return out
 }
 
 // blast sends every datagram to addr as fast as the socket takes them.
