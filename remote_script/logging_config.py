@@ -16,15 +16,27 @@ import collections
 import threading
 import time
 
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The level names, in severity order, as VimAbl's design names them (WARN, not
+# Python's WARNING). They are what Log.txt lines, /live/log events and
+# SET_LOG_LEVEL's reply carry.
+LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "CRITICAL")
+
+# Other spellings accepted on the way in (log(), SET_LOG_LEVEL) and mapped to
+# the canonical name: callers and Hammerspoon configs written for Python's
+# logging say WARNING.
+ALIASES = {"WARNING": "WARN"}
+
+_CANONICAL = dict((name, name) for name in LEVELS)
+_CANONICAL.update(ALIASES)
 
 # Master switch: False silences everything except force=True messages.
 ENABLE_LOGGING = True
 
-# The levels that reach Live's log. DEBUG is filtered by default because a
-# busy Set produces thousands of debug lines per second. The set object is
-# updated in place (set_enabled_levels), so readers never see a half-built one.
-ENABLED_LEVELS = set(("INFO", "WARNING", "ERROR", "CRITICAL"))
+# The levels that reach Live's log (canonical names). DEBUG is filtered by
+# default because a busy Set produces thousands of debug lines per second. The
+# set object is updated in place (set_enabled_levels), so readers never see a
+# half-built one.
+ENABLED_LEVELS = set(("INFO", "WARN", "ERROR", "CRITICAL"))
 
 # How many messages may wait for the main thread. At the default drain of 200
 # per 100 ms tick this is several seconds of a sustained storm.
@@ -50,20 +62,44 @@ def init_logging(callback, queue_max=DEFAULT_QUEUE_MAX):
         _queue_max = max(1, int(queue_max))
 
 
+def canonical_level(name):
+    """The canonical name of a level name (any case, surrounding blanks
+    ignored, WARNING → WARN), or None when it names no level."""
+    if not isinstance(name, str):
+        return None
+    return _CANONICAL.get(name.strip().upper())
+
+
 def log(component, message, level="INFO", force=False):
     """Queue one log line. Safe from any thread; never blocks, never formats.
 
-    ``force=True`` logs even when ``ENABLE_LOGGING`` is False or the level is
-    filtered (used for start-up and shutdown lines a user needs in a bug report).
-    Returns True when the message was queued.
+    ``level`` is one of LEVELS or an alias (WARNING); the line carries the
+    canonical name. ``force=True`` logs even when ``ENABLE_LOGGING`` is False
+    or the level is filtered (used for start-up and shutdown lines a user
+    needs in a bug report). Returns True when the message was queued.
+
+    An unknown level is a caller's mistake, and it is logged, not raised: the
+    line goes out at ERROR, past every filter, with a note naming the bad
+    level. log() runs inside Live's listeners, its timer and ``except``
+    blocks; an exception from there would kill the listener or the tick, or
+    replace the very error being reported, and a silent drop would hide the
+    mistake. This way it shows in Log.txt, in the bridge's log and in tests.
     """
-    if not force and (not ENABLE_LOGGING or level not in ENABLED_LEVELS):
+    try:
+        lv = _CANONICAL[level]  # the common case: an exact canonical name
+    except (KeyError, TypeError):  # TypeError: an unhashable level
+        lv = canonical_level(level)
+        if lv is None:
+            message = "unknown log level %r (use %s): %s" % (level, ", ".join(LEVELS), message)
+            lv = "ERROR"
+            force = True
+    if not force and (not ENABLE_LOGGING or lv not in ENABLED_LEVELS):
         return False
     with _lock:
         if len(_queue) >= _queue_max:
             _stats["dropped"] += 1
             return False
-        _queue.append((time.time(), level, component, message))
+        _queue.append((time.time(), lv, component, message))
         _stats["enqueued"] += 1
         size = len(_queue)
         if size > _stats["peak"]:
@@ -143,16 +179,19 @@ def reset_log_stats():
 
 
 def set_enabled_levels(levels):
-    """Replace the enabled levels at run time; raises ValueError on an unknown
-    level name. Returns the sorted list now enabled."""
+    """Replace the enabled levels at run time. Names are case-insensitive and
+    may be aliases (WARNING for WARN); blank names are skipped. Raises
+    ValueError, changing nothing, on an unknown name or when no name is given.
+    Returns the canonical names now enabled, in severity order."""
     wanted = set()
     for name in levels:
-        name = name.strip().upper()
-        if not name:
+        if not name.strip():
             continue
-        if name not in LEVELS:
-            raise ValueError("unknown log level %r (use %s)" % (name, ", ".join(LEVELS)))
-        wanted.add(name)
+        lv = canonical_level(name)
+        if lv is None:
+            raise ValueError("unknown log level %r (use %s; WARNING means WARN)"
+                             % (name.strip(), ", ".join(LEVELS)))
+        wanted.add(lv)
     if not wanted:
         raise ValueError("no log level given (use %s)" % ", ".join(LEVELS))
     with _lock:

@@ -14,7 +14,7 @@ class LoggingTest(unittest.TestCase):
         self.lines = []
         self.sink_threads = set()
         lc.ENABLE_LOGGING = True
-        lc.set_enabled_levels(["INFO", "WARNING", "ERROR", "CRITICAL"])
+        lc.set_enabled_levels(["INFO", "WARN", "ERROR", "CRITICAL"])
         lc.clear_log_queue()
         lc.init_logging(self._sink, queue_max=lc.DEFAULT_QUEUE_MAX)
         lc.reset_log_stats()
@@ -44,6 +44,52 @@ class LoggingTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             lc.set_enabled_levels(["LOUD"])
         self.assertEqual(lc.enabled_levels(), ["DEBUG", "ERROR"], "a bad request must change nothing")
+
+    # issue 11 item 1: the seed's level names. VimAbl's design logs at WARN;
+    # today's callers say WARNING. Both must reach Live's log as WARN.
+    def test_warn_and_its_alias_warning_are_logged_as_warn(self):
+        self.assertEqual(lc.LEVELS, ("DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"))
+        self.assertTrue(lc.log("C", "seed spelling", level="WARN"))
+        self.assertTrue(lc.log("C", "python spelling", level="WARNING"))
+        self.assertTrue(lc.log("C", "any case", level="warn"))
+        seen = []
+        self.assertEqual(lc.drain_log_queue(on_line=lambda *a: seen.append(a[1:])), 3)
+        self.assertEqual(self.lines, ["WARN [C] seed spelling", "WARN [C] python spelling", "WARN [C] any case"])
+        self.assertEqual([a[0] for a in seen], ["WARN"] * 3, "the /live/log mirror carries the canonical name")
+
+    def test_warn_filtering_by_either_name(self):
+        # issue 11 item 1: SET_LOG_LEVEL:WARN and SET_LOG_LEVEL:WARNING mean the same.
+        self.assertEqual(lc.set_enabled_levels(["WARN", "ERROR"]), ["WARN", "ERROR"])
+        self.assertTrue(lc.log("C", "kept", "WARNING"))
+        self.assertFalse(lc.log("C", "filtered", "INFO"))
+        self.assertEqual(lc.set_enabled_levels(["warning"]), ["WARN"])
+        self.assertEqual(lc.set_enabled_levels([" Warn ", "", "warning"]), ["WARN"])
+        self.assertTrue(lc.log("C", "still kept", "WARN"))
+        self.assertEqual(lc.set_enabled_levels(["ERROR"]), ["ERROR"])
+        self.assertFalse(lc.log("C", "now filtered", "WARN"))
+        self.assertFalse(lc.log("C", "now filtered", "WARNING"))
+        with self.assertRaises(ValueError) as cm:
+            lc.set_enabled_levels(["WARN", "WARNS"])
+        self.assertIn("'WARNS'", str(cm.exception))
+        self.assertEqual(lc.enabled_levels(), ["ERROR"], "a bad request must change nothing")
+        with self.assertRaises(ValueError):
+            lc.set_enabled_levels(["", " "])
+
+    def test_unknown_level_is_logged_as_error_never_dropped(self):
+        # issue 11 item 1: a caller's mistake must show, and must not raise
+        # inside Live (log() runs in listeners and except blocks).
+        lc.set_enabled_levels(["CRITICAL"])  # even with ERROR filtered out
+        lc.ENABLE_LOGGING = False  # and with logging switched off
+        try:
+            for bad in ("WARNNG", "", None, 3, ["WARN"]):
+                self.assertTrue(lc.log("C", "payload", level=bad), "level %r was dropped" % (bad,))
+        finally:
+            lc.ENABLE_LOGGING = True
+        lc.drain_log_queue()
+        self.assertEqual(len(self.lines), 5)
+        for line, bad in zip(self.lines, ("WARNNG", "", None, 3, ["WARN"])):
+            self.assertTrue(line.startswith("ERROR [C] unknown log level %r" % (bad,)), line)
+            self.assertTrue(line.endswith(": payload"), line)
 
     def test_master_switch(self):
         lc.ENABLE_LOGGING = False
@@ -85,7 +131,7 @@ class LoggingTest(unittest.TestCase):
         def produce(k):
             start.wait()
             for i in range(per):
-                lc.log("T%d" % k, "msg %d" % i, "WARNING")
+                lc.log("T%d" % k, "msg %d" % i, "WARN")
 
         threads = [threading.Thread(target=produce, args=(k,), name="producer-%d" % k) for k in range(n_threads)]
         for t in threads:
