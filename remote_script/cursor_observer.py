@@ -5,6 +5,14 @@ polls it on every tick (a few attribute reads). After a structural change the
 manager calls ``check(force=True)``: receivers keep absolute indices, and an
 insertion before the selection changes the selection's index without any
 selection listener firing.
+
+``/live/cursor/track`` carries ``(index, color, name)`` of the selected track,
+as VimAbl's original script sent it (Hammerspoon configs read the name and
+colour from it), or ``(-1,)`` alone when no observed track is selected: there
+is no colour or name to report then. Colour and name are read with the same
+readers as the track events, so they equal ``tracks[index]`` in SNAPSHOT at
+the time of sending; it is sent when the index changes (or forced), and later
+renames and colour changes of that track arrive as their own track events.
 """
 
 NO_SLOT = (-1, -1, False, False, False)
@@ -26,7 +34,7 @@ class CursorObserver(object):
             mgr.registry.add(view, "selected_track", self.check),
             mgr.registry.add(view, "selected_scene", self.check),
         ]
-        self.track = self._track_index(view.selected_track)
+        self.track = self._track_cursor(view.selected_track)[0]
         self.scene = self._scene_index(view.selected_scene)
         self.slot = self._highlight()
 
@@ -46,10 +54,10 @@ class CursorObserver(object):
         """Send whatever part of the cursor changed (everything when forced)."""
         mgr = self.mgr
         view = mgr.song.view
-        t = self._track_index(view.selected_track)
-        if force or t != self.track:
-            self.track = t
-            mgr.emit("/live/cursor/track", (t,))
+        t = self._track_cursor(view.selected_track)
+        if force or t[0] != self.track:
+            self.track = t[0]
+            mgr.emit("/live/cursor/track", t)
         s = self._scene_index(view.selected_scene)
         if force or s != self.scene:
             self.scene = s
@@ -59,11 +67,20 @@ class CursorObserver(object):
             self.slot = slot
             mgr.emit("/live/cursor/clip_slot", slot)
 
-    def _track_index(self, track):
+    def _track_cursor(self, track):
+        """The arguments of /live/cursor/track for the selected ``track``:
+        (index, color, name), or (-1,) when it is none we observe."""
         if track is None:
-            return -1
+            return (-1,)
         obs = self.mgr.track_by_key.get(self.mgr.key(track))
-        return obs.index if obs is not None else -1
+        if obs is None:
+            return (-1,)
+        # Imported here, not at the top, because observers imports this
+        # module. The colour must be read as the track events and SNAPSHOT
+        # read it (observers._color: 0 when unreadable), or they would differ.
+        from .observers import _color
+
+        return (obs.index, _color(obs.track), str(obs.track.name))
 
     def _scene_index(self, scene):
         if scene is None:
