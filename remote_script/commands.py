@@ -7,9 +7,14 @@ thread-safe (log stats, version, the current view kept by the main thread)
 are answered directly.
 """
 
+import binascii
+import errno
 import gzip
 import os
+import stat
 import sys
+import tempfile
+import threading
 import zlib
 
 from . import logging_config
@@ -39,6 +44,7 @@ class CommandProcessor(object):
         """``surface`` is the LiveState: it provides run_on_main, observers,
         session_id, sender, live_version."""
         self.surface = surface
+        self._export_lock = threading.Lock()  # held while an EXPORT_XML runs
         self._table = {
             "PING": self.ping,
             "GET_VERSION": self.get_version,
@@ -110,7 +116,17 @@ class CommandProcessor(object):
         return ok(enabled_levels=levels)
 
     def export_xml(self, args):
-        return ok(xml_path=export_xml(args))
+        # Only file I/O, never Live's API: it runs here on the connection
+        # thread, so a big Set never stalls Live's main thread. One export at
+        # a time: a flood of them (or a double key press) would otherwise
+        # run dozens in parallel, each with its buffers and its disk writes.
+        path = export_path(args)
+        if not self._export_lock.acquire(False):
+            raise CommandError("an export is already running; try again when it has finished")
+        try:
+            return ok(xml_path=export_xml(path), project_path=path)
+        finally:
+            self._export_lock.release()
 
     # --- run on Live's main thread
 
@@ -202,43 +218,271 @@ def _index_of(items, obj):
     return -1
 
 
-def export_xml(path):
-    """Decompress an existing .als into ``<its folder>/.vimabl/<name>.xml``.
+# --- EXPORT_XML: file I/O only, never Live's API
 
-    Only an existing ``.als`` file is accepted, and nothing is written
-    anywhere but that ``.vimabl`` folder. Returns the XML's path.
-    """
-    path = path.strip()
+EXPORT_DIR = ".vimabl"  # the only folder EXPORT_XML writes to, next to the .als
+# A Set whose XML passes this is refused: a small gzip "bomb" sent to the
+# unauthenticated port would otherwise fill the disk. Real Sets are far below.
+MAX_XML_BYTES = 1 << 30  # 1 GiB
+EXPORT_CHUNK = 256 * 1024  # bytes decompressed and written at a time: an export's memory
+
+# Where the OS opens files relative to an open folder without following
+# symlinks (Linux, macOS, the BSDs), every step goes through folder
+# descriptors, so the .als read and the .vimabl written stay in one folder
+# even if a component of the path is swapped for a symlink meanwhile.
+# Elsewhere (Windows, where making a symlink needs an administrator) the same
+# checks are made on paths.
+_DIR_FDS = (hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW")
+            and all(f in os.supports_dir_fd for f in (os.open, os.mkdir, os.rename, os.unlink)))
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def export_path(args):
+    """The .als path of an EXPORT_XML line; raises CommandError when it is
+    missing, relative or not an .als."""
+    path = args.strip()
     if not path:
-        raise CommandError("EXPORT_XML needs the path of an .als file: EXPORT_XML:/path/to/Set.als")
+        raise CommandError("EXPORT_XML requires the path of an .als file: EXPORT_XML:/path/to/Set.als")
     if not os.path.isabs(path):
         raise CommandError("EXPORT_XML needs an absolute path, got %r" % path)
     if not path.lower().endswith(".als"):
         raise CommandError("EXPORT_XML only accepts an .als file, got %r" % path)
+    return path
+
+
+def export_xml(path, max_bytes=MAX_XML_BYTES):
+    """Decompress an existing .als into ``<its folder>/.vimabl/<name>.xml``
+    and return the XML's path.
+
+    Only an existing regular ``.als`` file is read and only the ``.vimabl``
+    folder beside it is written. That folder must be a real folder: it is
+    created with mode 0700 when missing, and a symlink or a file in its place
+    is refused. The XML goes to a new file with a random name, created
+    exclusively (never through an existing name or a symlink), which is then
+    renamed over ``<name>.xml``: whatever was at that name, a symlink
+    included, is replaced, never written through. The Set is decompressed
+    EXPORT_CHUNK bytes at a time; past ``max_bytes`` of XML (MAX_XML_BYTES,
+    1 GiB) the export is refused and the partial file removed.
+    """
+    path = export_path(path)
     real = os.path.realpath(path)
-    if not real.lower().endswith(".als") or not os.path.isfile(real):
+    parent, base = os.path.split(real)
+    if not base.lower().endswith(".als"):
         raise CommandError("no such .als file: %s" % path)
-    folder = os.path.join(os.path.dirname(real), ".vimabl")
-    name = os.path.splitext(os.path.basename(real))[0] + ".xml"
-    target = os.path.join(folder, name)
-    tmp = target + ".tmp-%d" % os.getpid()
+    name = os.path.splitext(base)[0] + ".xml"
+    target = os.path.join(parent, EXPORT_DIR, name)
+    folder = _open_folder(parent, path)
     try:
-        if not os.path.isdir(folder):
-            os.mkdir(folder)
-        with gzip.open(real, "rb") as src, open(tmp, "wb") as dst:
-            while True:
-                block = src.read(1 << 20)
-                if not block:
-                    break
-                dst.write(block)
-        os.replace(tmp, target)
-    except (OSError, EOFError, zlib.error) as exc:
+        src = folder.open_set(base, path)
         try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, (EOFError, zlib.error)) or "gzip" in str(exc).lower():
-            raise CommandError("%s is not a valid Live Set (not gzip-compressed XML): %s" % (path, exc))
-        raise CommandError("cannot write %s: %s" % (target, exc))
+            out = folder.export_folder(EXPORT_DIR)
+            try:
+                _write_xml(src, out, name, max_bytes, path, target)
+            finally:
+                out.close()
+        finally:
+            src.close()
+    finally:
+        folder.close()
     log("Commands", "exported %s to %s" % (path, target))
     return target
+
+
+def _open_folder(parent, shown):
+    cls = _FdFolder if _DIR_FDS else _PathFolder
+    try:
+        return cls.open(parent)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise CommandError("no such .als file: %s" % shown)
+        raise CommandError("cannot read %s: %s" % (shown, exc))
+
+
+def _write_xml(src, out, name, max_bytes, shown, target):
+    """Decompress src into a fresh file of ``out`` and rename it to name; on
+    any failure the fresh file is removed."""
+    try:
+        tmp, dst = out.create_temp()
+    except OSError as exc:
+        raise CommandError("cannot write %s: %s" % (target, exc))
+    done = False
+    try:
+        with dst:
+            _copy_xml(src, dst, max_bytes, shown, target)
+        try:
+            out.replace(tmp, name)
+        except OSError as exc:
+            raise CommandError("cannot write %s: %s" % (target, exc))
+        done = True
+    finally:
+        if not done:
+            out.remove(tmp)
+
+
+def _copy_xml(src, dst, max_bytes, shown, target):
+    gz = gzip.GzipFile(fileobj=src, mode="rb")
+    written = 0
+    while True:
+        try:
+            block = gz.read(EXPORT_CHUNK)
+        except (OSError, EOFError, zlib.error) as exc:
+            if isinstance(exc, (EOFError, zlib.error)) or "gzip" in str(exc).lower():
+                raise CommandError("%s is not a valid Live Set (not gzip-compressed XML): %s" % (shown, exc))
+            raise CommandError("cannot read %s: %s" % (shown, exc))
+        if not block:
+            return
+        written += len(block)
+        if written > max_bytes:
+            raise CommandError("refused %s: its XML is larger than %s, the export limit (MAX_XML_BYTES); "
+                               "nothing was written" % (shown, _size(max_bytes)))
+        try:
+            dst.write(block)
+        except OSError as exc:
+            raise CommandError("cannot write %s: %s" % (target, exc))
+
+
+def _size(n):
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return "%d %s" % (n // scale, unit)
+    return "%d bytes" % n
+
+
+def _not_a_folder(path):
+    return CommandError("%s is a symlink or a file, not a folder; EXPORT_XML writes only into a real "
+                        "folder there" % path)
+
+
+def _random_name():
+    return ".vimabl-%s.tmp" % binascii.hexlify(os.urandom(8)).decode("ascii")
+
+
+class _FdFolder(object):
+    """A folder held open by descriptor: names are opened relative to it and
+    never through a symlink (POSIX)."""
+
+    def __init__(self, fd, path):
+        self.fd = fd
+        self.path = path
+
+    @classmethod
+    def open(cls, path):
+        return cls(os.open(path, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC), path)
+
+    def close(self):
+        os.close(self.fd)
+
+    def open_set(self, name, shown):
+        """The regular file ``name`` opened for reading. O_NONBLOCK keeps a
+        FIFO swapped in after realpath from blocking the export forever."""
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC, dir_fd=self.fd)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
+                raise CommandError("no such .als file: %s" % shown)
+            raise CommandError("cannot read %s: %s" % (shown, exc))
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise CommandError("no such .als file: %s" % shown)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+
+    def export_folder(self, name):
+        """The real folder ``name`` (created 0700 when missing), opened."""
+        path = os.path.join(self.path, name)
+        try:
+            os.mkdir(name, 0o700, dir_fd=self.fd)
+        except FileExistsError:
+            pass  # checked below: mkdir never follows a symlink, open must not either
+        except OSError as exc:
+            raise CommandError("cannot create %s: %s" % (path, exc))
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC, dir_fd=self.fd)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise _not_a_folder(path)
+            raise CommandError("cannot open %s: %s" % (path, exc))
+        return _FdFolder(fd, path)
+
+    def create_temp(self):
+        """(name, binary file) of a new file with a random name."""
+        for _ in range(100):
+            name = _random_name()
+            try:
+                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC, 0o600,
+                             dir_fd=self.fd)
+            except FileExistsError:
+                continue
+            return name, os.fdopen(fd, "wb")
+        raise FileExistsError(errno.EEXIST, "no free temporary name in %s" % self.path)
+
+    def replace(self, src, dst):
+        os.replace(src, dst, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+
+    def remove(self, name):
+        try:
+            os.unlink(name, dir_fd=self.fd)
+        except OSError:
+            pass
+
+
+def _is_link(st):
+    # Windows junctions are reparse points that lstat does not report as links.
+    return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & stat.FILE_ATTRIBUTE_REPARSE_POINT)
+
+
+class _PathFolder(object):
+    """The same contract as _FdFolder, by paths checked with lstat (Windows)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    @classmethod
+    def open(cls, path):
+        if not os.path.isdir(path):
+            raise FileNotFoundError(errno.ENOENT, "no such folder", path)
+        return cls(path)
+
+    def close(self):
+        pass
+
+    def open_set(self, name, shown):
+        path = os.path.join(self.path, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            raise CommandError("no such .als file: %s" % shown)
+        if _is_link(st) or not stat.S_ISREG(st.st_mode):
+            raise CommandError("no such .als file: %s" % shown)
+        try:
+            return open(path, "rb")
+        except OSError as exc:
+            raise CommandError("cannot read %s: %s" % (shown, exc))
+
+    def export_folder(self, name):
+        path = os.path.join(self.path, name)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise CommandError("cannot create %s: %s" % (path, exc))
+        st = os.lstat(path)
+        if _is_link(st) or not stat.S_ISDIR(st.st_mode):
+            raise _not_a_folder(path)
+        return _PathFolder(path)
+
+    def create_temp(self):
+        # mkstemp: a random name, O_CREAT|O_EXCL (and O_NOFOLLOW where the OS has it).
+        fd, path = tempfile.mkstemp(prefix=".vimabl-", suffix=".tmp", dir=self.path)
+        return os.path.basename(path), os.fdopen(fd, "wb")
+
+    def replace(self, src, dst):
+        os.replace(os.path.join(self.path, src), os.path.join(self.path, dst))
+
+    def remove(self, name):
+        try:
+            os.remove(os.path.join(self.path, name))
+        except OSError:
+            pass
