@@ -417,14 +417,18 @@ class Song(LiveObject):
     scenes = _Prop("scenes", writable=False)
     is_playing = _Prop("is_playing", check=lambda o, v: bool(v))
     tempo = _Prop("tempo", check=lambda o, v: o._check_tempo(v))
-    current_song_time = _Prop("current_song_time")
+    # Song position in beats. Writable; Live keeps it at 0 or later.
+    current_song_time = _Prop("current_song_time", check=lambda o, v: max(0.0, float(v)))
+    # Beat time of the last event (a clip end, an automation point) in the
+    # Arrangement: read-only and not observable in the LOM.
+    last_event_time = _Prop("last_event_time", listenable=False, writable=False)
     file_path = _Prop("file_path", listenable=False, writable=False)
     view = _Prop("view", listenable=False, writable=False)
 
     def __init__(self):
         LiveObject.__init__(self)
         self._v.update(tracks=(), visible_tracks=(), return_tracks=(), scenes=(), is_playing=False, tempo=120.0,
-                       current_song_time=0.0, file_path="")
+                       current_song_time=0.0, last_event_time=0.0, file_path="")
         self._v["master_track"] = Track(self, "Master", "master")
         self._v["view"] = SongView(self)
 
@@ -585,35 +589,71 @@ class Song(LiveObject):
 
 
 class ApplicationView(LiveObject):
-    focused_document_view = _Prop("focused_document_view", listenable=False, writable=False)
+    """Application.View: which of Live's views are shown.
+
+    The six names of Ableton's own scripts (ableton/v2 view_control.py:
+    Browser, Arranger, Session, Detail, Detail/Clip, Detail/DeviceChain) and
+    the two VimAbl's original script asked about (GroovePool, Help; whether
+    Live knows them is UNVERIFIED, so the script must cope with an error).
+    Any other name raises, as Live does for a view it does not know.
+    """
+
+    _listenable = ("focused_document_view",)
+    focused_document_view = _Prop("focused_document_view", writable=False)
+
+    VIEWS = ("Browser", "Arranger", "Session", "Detail", "Detail/Clip", "Detail/DeviceChain", "GroovePool", "Help")
 
     def __init__(self):
         LiveObject.__init__(self)
         self._v["focused_document_view"] = "Session"
-        self._visible = {"Session": True, "Arranger": False, "Browser": True, "Detail": True}
+        self._visible = {"Session": True, "Arranger": False, "Browser": True, "Detail": True,
+                         "Detail/Clip": False, "Detail/DeviceChain": True, "GroovePool": False, "Help": False}
         self._view_listeners = {}
 
-    def is_view_visible(self, name):
-        _check_thread("Application.View.is_view_visible")
+    def _known(self, name):
         if name not in self._visible:
-            raise RuntimeError("Unknown view %r" % name)
+            raise RuntimeError("Unknown view %r" % (name,))
+
+    def is_view_visible(self, name, main_window_only=True):
+        _check_thread("Application.View.is_view_visible")
+        self._known(name)
+        # The fake has one window: main_window_only changes nothing here.
         return self._visible[name]
 
     def show_view(self, name):
         _check_change("Application.View.show_view")
-        if name not in self._visible:
-            raise RuntimeError("Unknown view %r" % name)
-        changed = []
+        self._known(name)
+        wanted = {name: True}
         if name in ("Session", "Arranger"):
+            # One document view at a time in the main window.
+            wanted["Arranger" if name == "Session" else "Session"] = False
+        elif name in ("Detail/Clip", "Detail/DeviceChain"):
+            # The Detail view shows either the clip or the device chain.
+            wanted["Detail"] = True
+            wanted["Detail/DeviceChain" if name == "Detail/Clip" else "Detail/Clip"] = False
+        self._apply(wanted)
+        if name in ("Session", "Arranger"):
+            self._set("focused_document_view", name)
+
+    def focus_view(self, name):
+        self.show_view(name)
+
+    def hide_view(self, name):
+        _check_change("Application.View.hide_view")
+        self._known(name)
+        wanted = {name: False}
+        if name in ("Session", "Arranger"):
+            # Hiding one document view shows the other.
             other = "Arranger" if name == "Session" else "Session"
-            for n, v in ((name, True), (other, False)):
-                if self._visible[n] != v:
-                    self._visible[n] = v
-                    changed.append(n)
-            self._v["focused_document_view"] = name
-        elif not self._visible[name]:
-            self._visible[name] = True
-            changed.append(name)
+            wanted[other] = True
+        self._apply(wanted)
+        if name in ("Session", "Arranger"):
+            self._set("focused_document_view", "Arranger" if name == "Session" else "Session")
+
+    def _apply(self, wanted):
+        changed = [n for n, v in sorted(wanted.items()) if self._visible[n] != v]
+        for n in changed:
+            self._visible[n] = wanted[n]
         for n in changed:
             self._notify_view(n)
 
