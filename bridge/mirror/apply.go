@@ -39,7 +39,13 @@ func (s *State) apply(path string, args []any) (bool, error) {
 		}
 		return set(&s.Transport.Tempo, v), nil
 	case "/live/cursor/track":
+		// (track) or, as VimAbl sent it, (track, color, name) of the
+		// selected track; older senders also sent (track, color). Color and
+		// name are checked but not kept: they are tracks[track]'s own, which
+		// the track events keep up to date.
 		v := r.Int("track")
+		r.OptInt("color", 0)
+		r.OptString("name", "")
 		if r.err != nil {
 			return false, r.err
 		}

@@ -135,16 +135,22 @@ func (r *argReader) Bool(name string) bool { return r.boolArg(name, true, false)
 // OptBool reads an optional boolean.
 func (r *argReader) OptBool(name string, def bool) bool { return r.boolArg(name, false, def) }
 
-// String reads a required string.
-func (r *argReader) String(name string) string {
-	v, ok := r.next(name, true)
+func (r *argReader) stringArg(name string, required bool, def string) string {
+	v, ok := r.next(name, required)
 	if !ok {
-		return ""
+		return def
 	}
 	s, isStr := v.(string)
 	if !isStr {
 		r.i--
 		r.fail(name, "want a string, got %T %v", v, v)
+		return def
 	}
 	return s
 }
+
+// String reads a required string.
+func (r *argReader) String(name string) string { return r.stringArg(name, true, "") }
+
+// OptString reads an optional (appended) string.
+func (r *argReader) OptString(name string, def string) string { return r.stringArg(name, false, def) }

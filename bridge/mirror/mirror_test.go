@@ -142,6 +142,41 @@ func TestSetters(t *testing.T) {
 	}
 }
 
+// issue 11 item 2: /live/cursor/track is (track) from us until now and
+// (track, color, name) from VimAbl and from us again; (track, color) came from
+// VimAbl when a name was unreadable. Every shape moves the cursor, and the
+// state (SNAPSHOT's cursor: the index only) keeps its shape.
+func TestCursorTrackShapes(t *testing.T) {
+	m := loaded(t)
+	before := decoded(t, m.JSON())
+	for _, c := range []struct {
+		args []any
+		want int
+	}{
+		{[]any{int32(1), int32(2), "2-MIDI"}, 1},
+		{[]any{int32(3)}, 3},
+		{[]any{int32(2), int32(3)}, 2},
+		{[]any{int32(-1)}, -1},
+		{[]any{int32(0), int32(1), "1-Audio", "an argument appended later"}, 0},
+	} {
+		ch, err := m.Apply("/live/cursor/track", c.args)
+		if err != nil {
+			t.Fatalf("Apply(/live/cursor/track, %v): %v", c.args, err)
+		}
+		if got := m.State().Cursor.Track; got != c.want || !ch {
+			t.Fatalf("after %v: cursor track %d (changed %v), want %d", c.args, got, ch, c.want)
+		}
+	}
+	if ch, _ := m.Apply("/live/cursor/track", []any{int32(0), int32(9), "renamed since"}); ch {
+		t.Fatal("the same index with another color and name reported a change")
+	}
+	after := decoded(t, m.JSON())
+	if !reflect.DeepEqual(after["cursor"], before["cursor"]) || !reflect.DeepEqual(after["tracks"], before["tracks"]) {
+		t.Fatalf("cursor or tracks changed shape or content:\nbefore %v %v\nafter  %v %v",
+			before["cursor"], before["tracks"], after["cursor"], after["tracks"])
+	}
+}
+
 func TestChangedReportsRealChanges(t *testing.T) {
 	m := loaded(t)
 	if ch, err := m.Apply("/live/track/renamed", []any{int32(0), "1-Audio"}); err != nil || ch {
@@ -327,6 +362,8 @@ func TestBadEventsLeaveStateUntouched(t *testing.T) {
 		{"/live/view", []any{}},
 		{"/live/transport/tempo", []any{float32(0) / zero()}},
 		{"/live/cursor/track", []any{int32(-2)}},
+		{"/live/cursor/track", []any{int32(1), "red", "2-MIDI"}},
+		{"/live/cursor/track", []any{int32(1), int32(2), int32(3)}},
 		{"/live/cursor/clip_slot", []any{int32(0), int32(0), true}},
 		{"/live/track/color", []any{int64(1) << 40}},
 	}
