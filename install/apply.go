@@ -21,6 +21,7 @@ type Result struct {
 	After     State
 	Dir       string
 	BackupDir string   // where the previous folder went, "" if none
+	Pruned    []string // backups removed by PruneBackups
 	Actions   []string // sentences, in order
 	NextSteps string   // what the user does now (restart Live, choose VimAbl…)
 }
@@ -28,30 +29,76 @@ type Result struct {
 // Install installs or updates the script. Installing over the same version
 // is a no-op. Every failure is a sentence with the path and the cause, and
 // leaves the previous installation working.
+//
+// Unless it is a dry run, it holds the install lock of Remote Scripts (see
+// acquireLock) from before it looks at what is there until it is done, so
+// two installs at once (a double click, the tray and a terminal) run one
+// after the other instead of both renaming into VimAbl. Under the lock it
+// also removes staging folders killed installs left behind, and with
+// PruneBackups keeps only the newest KeepBackups backups.
 func Install(o Options) (Result, error) {
 	o, before, res, err := begin(o)
 	if err != nil {
 		return res, err
 	}
+	created := false
+	if !o.DryRun {
+		lock, made, err := lockScripts(before, o, true)
+		if err != nil {
+			return res, err
+		}
+		defer lock.release()
+		created = made
+		// Look again: the install we may have waited for changed what is there.
+		if _, before, res, err = begin(o); err != nil {
+			return res, err
+		}
+	}
+	scripts := filepath.Dir(before.Dir)
+	if created {
+		res.Actions = append(res.Actions, "create "+scripts)
+	}
+	if err := removeLeftovers(scripts, o.DryRun, &res); err != nil {
+		return res, err
+	}
+	backup, err := installCopy(o, before, &res)
+	if err != nil {
+		return res, err
+	}
+	if o.PruneBackups {
+		planned := ""
+		if o.DryRun {
+			planned = backup // not there yet, but the newest once the install runs
+		}
+		if err := pruneBackups(scripts, KeepBackups, planned, o.DryRun, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// installCopy moves what is there to a backup and the new copy into place
+// (or, with DryRun, only says so). It returns the backup's path, "" if none.
+func installCopy(o Options, before Report, res *Result) (string, error) {
 	switch before.State {
 	case UpToDate:
 		if !o.Force {
 			res.Actions = append(res.Actions, fmt.Sprintf("VimAbl %s is already installed in %s; nothing to do", o.Version, before.Dir))
-			return res, nil
+			return "", nil
 		}
 	case Foreign:
 		if !o.Force {
-			return res, fmt.Errorf("%s is not a VimAbl installation (%s); it was left alone — use --force to move it to a backup and install", before.Dir, firstNote(before))
+			return "", fmt.Errorf("%s is not a VimAbl installation (%s); it was left alone — use --force to move it to a backup and install", before.Dir, firstNote(before))
 		}
 	case Unreadable:
 		if !o.Force {
-			return res, fmt.Errorf("cannot tell what is installed in %s (%s); use --force to move it to a backup and install", before.Dir, firstNote(before))
+			return "", fmt.Errorf("cannot tell what is installed in %s (%s); use --force to move it to a backup and install", before.Dir, firstNote(before))
 		}
 	}
 	scripts := filepath.Dir(before.Dir)
 	first := !before.State.Installed()
 	if !isDir(before.UserLibrary) {
-		return res, fmt.Errorf("the User Library %s does not exist; start Live once, or choose the folder with --user-library", before.UserLibrary)
+		return "", fmt.Errorf("the User Library %s does not exist; start Live once, or choose the folder with --user-library", before.UserLibrary)
 	}
 	if !isDir(scripts) {
 		res.Actions = append(res.Actions, "create "+scripts)
@@ -67,20 +114,20 @@ func Install(o Options) (Result, error) {
 	}
 	if o.DryRun {
 		res.NextSteps = NextSteps(o.Env.OS, first)
-		return res, nil
+		return backup, nil
 	}
 
 	if err := os.MkdirAll(scripts, 0o755); err != nil {
-		return res, explain("creating", scripts, err)
+		return "", explain("creating", scripts, err)
 	}
 	staging, err := writeStaging(scripts, o)
 	if err != nil {
-		return res, err
+		return "", err
 	}
 	if backup != "" {
 		if err := os.Rename(before.Dir, backup); err != nil {
 			os.RemoveAll(staging)
-			return res, explain("moving the old copy aside", before.Dir, err)
+			return "", explain("moving the old copy aside", before.Dir, err)
 		}
 		res.BackupDir = backup
 	}
@@ -92,11 +139,31 @@ func Install(o Options) (Result, error) {
 				res.BackupDir = ""
 			}
 		}
-		return res, explain("moving the new copy into place", before.Dir, err)
+		return "", explain("moving the new copy into place", before.Dir, err)
 	}
 	res.After = UpToDate
 	res.NextSteps = NextSteps(o.Env.OS, first)
-	return res, nil
+	return backup, nil
+}
+
+// lockScripts takes the install lock of the Remote Scripts folder that
+// holds r.Dir. With create it makes that folder first (an install needs it
+// anyway); without, or when the User Library itself is missing, a missing
+// folder means there is nothing to lock and it returns a nil lock (release
+// is safe on it). made says whether it created the folder.
+func lockScripts(r Report, o Options, create bool) (lock *installLock, made bool, err error) {
+	scripts := filepath.Dir(r.Dir)
+	if !isDir(scripts) {
+		if !create || !isDir(r.UserLibrary) {
+			return nil, false, nil
+		}
+		if err := os.MkdirAll(scripts, 0o755); err != nil {
+			return nil, false, explain("creating", scripts, err)
+		}
+		made = true
+	}
+	lock, err = acquireLock(scripts, o.LockWait)
+	return lock, made, err
 }
 
 // begin fills the options' defaults and inspects what is there.
@@ -194,6 +261,18 @@ func Uninstall(o Options) (Result, error) {
 	o, before, res, err := begin(o)
 	if err != nil {
 		return res, err
+	}
+	if !o.DryRun {
+		// Under the lock, like Install: moving VimAbl away while an install
+		// renames into it would fail one of them half way.
+		lock, _, err := lockScripts(before, o, false)
+		if err != nil {
+			return res, err
+		}
+		defer lock.release()
+		if _, before, res, err = begin(o); err != nil {
+			return res, err
+		}
 	}
 	switch before.State {
 	case NotInstalled:

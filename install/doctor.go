@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -84,6 +85,7 @@ func Doctor(ctx context.Context, d DoctorOptions) string {
 		for _, n := range r.Notes {
 			line("  note:        %s", n)
 		}
+		backupReport(line, filepath.Dir(r.Dir))
 	}
 	line("")
 	if len(r.LiveVersions) > 0 {
@@ -108,6 +110,34 @@ func Doctor(ctx context.Context, d DoctorOptions) string {
 		line("Remote Script: no answer on %s (%v)", d.CommandAddr, err)
 	}
 	return b.String()
+}
+
+// backupReport lists the backups beside the script with their sizes, and
+// the staging folders of interrupted installs, so a user can see what
+// piles up in Remote Scripts and what --prune-backups would free.
+func backupReport(line func(string, ...any), scripts string) {
+	bs, err := Backups(scripts)
+	switch {
+	case err != nil:
+		line("Backups:       unknown — %v", err)
+	case len(bs) == 0:
+		line("Backups:       none")
+	default:
+		var total int64
+		for _, b := range bs {
+			total += b.Size
+		}
+		line("Backups:       %d in %s, %s in all (vimabl install --prune-backups keeps the newest %d)", len(bs), scripts, formatBytes(total), KeepBackups)
+		for _, b := range bs {
+			line("  %-40s %s", b.Name, sizeText(b))
+		}
+	}
+	if left := Leftovers(scripts); len(left) > 0 {
+		line("Leftovers:     %d staging folder(s) of interrupted installs (the next install removes them)", len(left))
+		for _, p := range left {
+			line("  %s", filepath.Base(p))
+		}
+	}
 }
 
 // portState says whether a local port is free (we could bind it) or taken.

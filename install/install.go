@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/vimabl/vimabl/livepaths"
@@ -52,6 +53,10 @@ type Options struct {
 	Files       fs.FS  // the script's files; default remotescript.Script()
 	Version     string // default remotescript.Version()
 	Now         func() time.Time
+	// PruneBackups: after installing, remove all but the newest KeepBackups backups.
+	PruneBackups bool
+	// LockWait is how long to wait for another install; 0 = DefaultLockWait.
+	LockWait time.Duration
 }
 
 func (o *Options) fill() {
@@ -141,8 +146,31 @@ func Inspect(o Options) (Report, error) {
 		return r, errors.New("no User Library found; choose one with --user-library")
 	}
 	r.Dir = filepath.Join(r.UserLibrary, RemoteScripts, ScriptName)
+	if err := checkLibraryIsFolder(r, o.UserLibrary != ""); err != nil {
+		return r, err
+	}
 	inspectDir(&r, o)
 	return r, nil
+}
+
+// checkLibraryIsFolder says in one sentence when the User Library is a file
+// (or lies under one). Left to inspectDir, that looked like an unreadable
+// install ("use --force"), and with --force like a missing folder.
+func checkLibraryIsFolder(r Report, chosen bool) error {
+	info, err := os.Stat(r.UserLibrary)
+	what := ""
+	switch {
+	case err == nil && !info.IsDir():
+		what = "is a file, not a folder"
+	case errors.Is(err, syscall.ENOTDIR):
+		what = "is not a folder (part of its path is a file)"
+	default:
+		return nil // a folder, or missing: Install says what to do about that
+	}
+	if chosen {
+		return fmt.Errorf("--user-library %s %s: give the User Library folder", r.UserLibrary, what)
+	}
+	return fmt.Errorf("the User Library %s (%s) %s: choose the User Library folder with --user-library", r.UserLibrary, r.LibrarySource, what)
 }
 
 func inspectDir(r *Report, o Options) {
