@@ -37,12 +37,13 @@ func installFlags(name, usage string, args []string, stderr io.Writer, extra fun
 func runInstall(args []string) int { return installMain(args, os.Stdout, os.Stderr) }
 
 func installMain(args []string, stdout, stderr io.Writer) int {
-	var dry, force bool
-	o, err := installFlags("install", "Usage: vimabl install [--user-library DIR] [--dry-run] [--force]\n\n"+
+	var dry, force, prune bool
+	o, err := installFlags("install", "Usage: vimabl install [--user-library DIR] [--dry-run] [--force] [--prune-backups]\n\n"+
 		"Installs or updates VimAbl's Remote Script in <User Library>/Remote Scripts/VimAbl.", args, stderr,
 		func(fs *flag.FlagSet) {
 			fs.BoolVar(&dry, "dry-run", false, "say what would be done; change nothing")
 			fs.BoolVar(&force, "force", false, "replace a symlink or a folder VimAbl did not make (it is moved to a backup)")
+			fs.BoolVar(&prune, "prune-backups", false, fmt.Sprintf("after installing, remove all but the newest %d backups of replaced or removed copies", install.KeepBackups))
 		})
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -51,7 +52,7 @@ func installMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vimabl install:", err)
 		return 2
 	}
-	o.DryRun, o.Force = dry, force
+	o.DryRun, o.Force, o.PruneBackups = dry, force, prune
 	res, err := install.Install(o)
 	for _, n := range res.Before.Notes {
 		fmt.Fprintln(stdout, "note:", n)
