@@ -7,13 +7,11 @@ thread-safe (log stats, version, the current view kept by the main thread)
 are answered directly.
 """
 
-import binascii
 import errno
 import gzip
 import os
 import stat
 import sys
-import tempfile
 import threading
 import zlib
 
@@ -235,7 +233,8 @@ EXPORT_CHUNK = 256 * 1024  # bytes decompressed and written at a time: an export
 _DIR_FDS = (hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW")
             and all(f in os.supports_dir_fd for f in (os.open, os.mkdir, os.rename, os.unlink)))
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def export_path(args):
@@ -354,8 +353,19 @@ def _not_a_folder(path):
                         "folder there" % path)
 
 
-def _random_name():
-    return ".vimabl-%s.tmp" % binascii.hexlify(os.urandom(8)).decode("ascii")
+def _new_temp(create, where):
+    """(name, binary file) of a new file with a random name. ``create(name,
+    flags)`` opens it with O_CREAT|O_EXCL (and O_NOFOLLOW where the OS has
+    it), so an existing name, a symlink included, is never opened."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY | _CLOEXEC
+    for _ in range(100):
+        name = ".vimabl-%s.tmp" % os.urandom(8).hex()
+        try:
+            fd = create(name, flags)
+        except FileExistsError:
+            continue
+        return name, os.fdopen(fd, "wb")
+    raise FileExistsError(errno.EEXIST, "no free temporary name in %s" % where)
 
 
 class _FdFolder(object):
@@ -406,16 +416,7 @@ class _FdFolder(object):
         return _FdFolder(fd, path)
 
     def create_temp(self):
-        """(name, binary file) of a new file with a random name."""
-        for _ in range(100):
-            name = _random_name()
-            try:
-                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC, 0o600,
-                             dir_fd=self.fd)
-            except FileExistsError:
-                continue
-            return name, os.fdopen(fd, "wb")
-        raise FileExistsError(errno.EEXIST, "no free temporary name in %s" % self.path)
+        return _new_temp(lambda name, flags: os.open(name, flags, 0o600, dir_fd=self.fd), self.path)
 
     def replace(self, src, dst):
         os.replace(src, dst, src_dir_fd=self.fd, dst_dir_fd=self.fd)
@@ -474,9 +475,7 @@ class _PathFolder(object):
         return _PathFolder(path)
 
     def create_temp(self):
-        # mkstemp: a random name, O_CREAT|O_EXCL (and O_NOFOLLOW where the OS has it).
-        fd, path = tempfile.mkstemp(prefix=".vimabl-", suffix=".tmp", dir=self.path)
-        return os.path.basename(path), os.fdopen(fd, "wb")
+        return _new_temp(lambda name, flags: os.open(os.path.join(self.path, name), flags, 0o600), self.path)
 
     def replace(self, src, dst):
         os.replace(os.path.join(self.path, src), os.path.join(self.path, dst))
