@@ -56,6 +56,12 @@ type Sim struct {
 // StartSim copies the embedded script (into a folder named VimAbl, as Live
 // has it) and the fake Live into a fresh temporary folder, starts sim.py and
 // returns once the script's command port answers.
+//
+// The python process never outlives this one, even when this one is killed
+// with SIGKILL and cannot run Stop: it stops when its stdin (this process's
+// pipe, closed by the kernel when this process dies) reaches end of file and,
+// on Linux, on the parent-death signal; it then removes the temporary folder
+// itself.
 func StartSim(ctx context.Context, opt SimOptions) (*Sim, error) {
 	python, err := findPython(opt.Python)
 	if err != nil {
@@ -90,7 +96,8 @@ func StartSim(ctx context.Context, opt SimOptions) (*Sim, error) {
 	}
 	args := []string{filepath.Join(fakeDir, "sim.py"), "--script-dir", scriptDir,
 		"--command-port", fmt.Sprint(opt.CommandPort), "--events-port", fmt.Sprint(opt.EventsPort),
-		"--scenario", opt.Scenario, "--live-log", s.logPath, "--seed", fmt.Sprint(opt.Seed)}
+		"--scenario", opt.Scenario, "--live-log", s.logPath, "--seed", fmt.Sprint(opt.Seed),
+		"--parent-pid", fmt.Sprint(os.Getpid()), "--remove-on-exit", dir}
 	cmd := exec.Command(python, args...)
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1")
 	if opt.Stderr != nil {
@@ -105,7 +112,13 @@ func StartSim(ctx context.Context, opt SimOptions) (*Sim, error) {
 	if err != nil {
 		return fail(fmt.Errorf("starting the fake Live: %w", err))
 	}
-	if err := cmd.Start(); err != nil {
+	// Started from a goroutine of its own: Linux sends the parent-death
+	// signal when the *thread* that started the child exits, and a thread
+	// exits only with a goroutine locked to it. The caller's goroutine may be
+	// locked (fyne's main one is); a fresh one never is.
+	started := make(chan error, 1)
+	go func() { started <- cmd.Start() }()
+	if err := <-started; err != nil {
 		return fail(fmt.Errorf("starting %s: %w", python, err))
 	}
 	s.cmd = cmd

@@ -5,12 +5,21 @@ Prints ``vimabl-sim ready command=HOST:PORT events=HOST:PORT log=FILE`` once
 the script's command port answers, then ticks until SIGINT/SIGTERM or
 ``quit``. Control lines on stdin are answered with one line each,
 ``ok <command>`` or ``error <reason>``.
+
+With ``--parent-pid`` the sim belongs to the process that started it
+(`vimabl sim`, `vimabl demo`, the Go tests) and never outlives it, even when
+that process is killed with SIGKILL and cannot stop it: it stops when its
+stdin reaches end of file (the parent's end of the pipe is closed by the
+kernel when the parent dies, on every OS) and, on Linux, also on the
+parent-death signal. ``--remove-on-exit DIR`` removes the folder the
+launcher extracted the script into, so nothing is left behind either.
 """
 
 import argparse
 import json
 import os
 import queue
+import shutil
 import signal
 import sys
 import tempfile
@@ -84,7 +93,12 @@ class Sim(object):
     def read_stdin(self):
         for line in sys.stdin:
             self.lines.put(line.strip())
-        # EOF is ignored: the sim runs until a signal or `quit`.
+        if self.args.parent_pid:
+            # The parent closed the pipe or died: nobody can stop the sim any
+            # more, and it would keep the command port and send events.
+            self.stop.set()
+        # Without a parent the sim runs until a signal or `quit` (stdin may
+        # be /dev/null when started by hand).
 
     def between_ticks(self):
         while True:
@@ -211,6 +225,41 @@ def edit(fake, e):
         raise ValueError("unknown edit op %r" % op)
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid, stop):
+    """On Linux, ask for SIGTERM when the parent dies (prctl), and stop at
+    once if it already has. Elsewhere the stdin pipe is the only watch.
+
+    The signal comes when the parent's *thread* that started this process
+    exits; the Go launcher starts it from a goroutine of its own, whose
+    thread lives as long as the process."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+            return
+    except (OSError, AttributeError):
+        return  # no libc prctl: the stdin pipe still watches the parent
+    if os.getppid() != parent_pid:
+        stop.set()  # the parent died before prctl took effect
+
+
+def remove_folder(folder, script_dir):
+    """Remove the launcher's folder, but only the one holding the script:
+    a wrong argument must never delete anything else."""
+    folder = os.path.realpath(folder)
+    inside = os.path.realpath(script_dir)
+    if os.path.dirname(inside) != folder:
+        sys.stderr.write("vimabl-sim: not removing %s: it does not hold %s\n" % (folder, script_dir))
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="Run the VimAbl Remote Script inside a fake Ableton Live.")
     p.add_argument("--script-dir", required=True, help="the Remote Script's folder (named like in Live, e.g. VimAbl)")
@@ -219,16 +268,26 @@ def main(argv=None):
     p.add_argument("--scenario", default="idle", choices=["idle", "edit-storm", "set-load", "demo"])
     p.add_argument("--live-log", default=None, help="where to write Live's Log.txt (default: a temp file)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--parent-pid", type=int, default=0,
+                   help="the launcher's pid: stop when it dies or closes stdin")
+    p.add_argument("--remove-on-exit", default=None, metavar="DIR",
+                   help="remove DIR, the folder holding --script-dir, when the sim exits")
     args = p.parse_args(argv)
     if args.live_log is None:
         fd, args.live_log = tempfile.mkstemp(prefix="vimabl-sim-", suffix="-Log.txt")
         os.close(fd)
     write_config(args.script_dir, args.command_port, args.events_port)
-    sim = Sim(args)
-    signal.signal(signal.SIGINT, lambda *a: sim.stop.set())
-    signal.signal(signal.SIGTERM, lambda *a: sim.stop.set())
-    sim.start()
-    sim.run()
+    try:
+        sim = Sim(args)
+        signal.signal(signal.SIGINT, lambda *a: sim.stop.set())
+        signal.signal(signal.SIGTERM, lambda *a: sim.stop.set())
+        if args.parent_pid:
+            die_with_parent(args.parent_pid, sim.stop)
+        sim.start()
+        sim.run()
+    finally:
+        if args.remove_on_exit:
+            remove_folder(args.remove_on_exit, args.script_dir)
     return 0
 
 
