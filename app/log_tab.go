@@ -122,7 +122,9 @@ type logTab struct {
 	shownLast  uint64
 }
 
-var levelChoices = []string{"All levels", "INFO and above", "WARNING and above", "ERROR and above"}
+// levelChoices name the levels as the script does (WARN, VimAbl's name; the
+// parser also reads WARNING as it).
+var levelChoices = []string{"All levels", "INFO and above", "WARN and above", "ERROR and above"}
 
 func newLogTab(copyText func(string)) *logTab {
 	t := &logTab{selected: -1, copyText: copyText}
