@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/vimabl/vimabl/bridge/portowner"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
 	"github.com/vimabl/vimabl/livepaths"
 )
@@ -99,9 +101,22 @@ func Doctor(ctx context.Context, d DoctorOptions) string {
 		line("Live's log:    not found (no Live preferences folder)")
 	}
 	line("Ports:")
-	line("  %-22s TCP %s  %s", "commands (the script)", d.CommandAddr, portState("tcp", d.CommandAddr))
-	line("  %-22s UDP %s  %s", "events (the bridge)", d.EventsAddr, portState("udp", d.EventsAddr))
-	line("  %-22s TCP %s  %s", "websocket (the bridge)", d.WSAddr, portState("tcp", d.WSAddr))
+	octx, ocancel := context.WithTimeout(ctx, 3*time.Second) // one budget for naming every holder
+	defer ocancel()
+	for _, p := range []struct {
+		role, network, addr string
+		ours                bool // the bridge binds it (a VimAbl holder is the running app)
+	}{
+		{"commands (the script)", "tcp", d.CommandAddr, false},
+		{"events (the bridge)", "udp", d.EventsAddr, true},
+		{"websocket (the bridge)", "tcp", d.WSAddr, true},
+	} {
+		state, notes := portState(octx, p.network, p.addr, p.ours)
+		line("  %-22s %s %s  %s", p.role, strings.ToUpper(p.network), p.addr, state)
+		for _, n := range notes {
+			line("  %-22s %s", "", n)
+		}
+	}
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if p, err := scriptclient.New(d.CommandAddr).WithTimeout(time.Second).Ping(pctx); err == nil {
@@ -140,22 +155,69 @@ func backupReport(line func(string, ...any), scripts string) {
 	}
 }
 
-// portState says whether a local port is free (we could bind it) or taken.
-func portState(network, addr string) string {
+// portState says whether a local port is free (we could bind it), taken —
+// naming the process that holds it where the OS tells — or unusable for
+// another reason, which is then given in the OS's words: only "address in
+// use" is a conflict with another program. notes are further lines: the
+// holder's command line and a "fix:" line. ours marks the bridge's own
+// ports, where a VimAbl holder is simply the running app; on the commands
+// port the holder is normally Live itself, so no advice is given there.
+func portState(ctx context.Context, network, addr string, ours bool) (state string, notes []string) {
+	var err error
 	if network == "udp" {
-		c, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return "taken (" + shortCause(err) + ")"
+		var c net.PacketConn
+		if c, err = net.ListenPacket("udp", addr); err == nil {
+			c.Close()
 		}
-		c.Close()
-		return "free"
+	} else {
+		var l net.Listener
+		if l, err = net.Listen("tcp", addr); err == nil {
+			l.Close()
+		}
 	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "taken (" + shortCause(err) + ")"
+	switch {
+	case err == nil:
+		return "free", nil
+	case !portowner.IsAddrInUse(err):
+		return "cannot be used here (" + shortCause(err) + ")",
+			[]string{"fix: VimAbl cannot listen on " + addr + " on this system (the operating system's error above); choose another address or port"}
 	}
-	l.Close()
-	return "free"
+	_, p, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(p)
+	o, lerr := portowner.Lookup(ctx, network, port)
+	if lerr != nil {
+		return "taken (" + shortCause(err) + "; " + lerr.Error() + ")", nil
+	}
+	state = fmt.Sprintf("taken by %s (pid %d)", nameOr(o.Name, "a program"), o.PID)
+	if o.VimAbl {
+		state += ", VimAbl itself"
+	}
+	if o.CommandLine != "" {
+		notes = append(notes, "command: "+cutLine(o.CommandLine, 160))
+	}
+	if ours && !o.VimAbl {
+		summary, fix := portowner.Describe(network, port, o)
+		state = summary
+		notes = append(notes, "fix: "+fix)
+	}
+	return state, notes
+}
+
+func nameOr(name, otherwise string) string {
+	if name == "" {
+		return otherwise
+	}
+	return name
+}
+
+// cutLine keeps a command line on one line and at most n bytes: it may hold
+// newlines (a multi-line argument) and the path of the user's Set.
+func cutLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
 }
 
 func shortCause(err error) string {

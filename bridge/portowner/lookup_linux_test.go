@@ -1,13 +1,11 @@
 package portowner
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,67 +13,10 @@ import (
 	"github.com/vimabl/vimabl/internal/testkit"
 )
 
-// standIn binds a TCP listener and a UDP socket on free loopback ports, then
-// prints "ready <pid> <tcp port> <udp port>" and waits for stdin to close.
-// It runs as `python3 -c standIn -m src.main …`: Python ignores the argv
-// after the code, but the command line looks like VimAbl's Python server.
-const standIn = `
-import os, socket, sys
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-t.bind(("127.0.0.1", 0))
-t.listen(1)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("127.0.0.1", 0))
-print("ready", os.getpid(), t.getsockname()[1], u.getsockname()[1], flush=True)
-sys.stdin.read()
-`
-
-// startStandIn runs standIn and returns its pid and ports once it has bound
-// both; it is killed when the test ends.
-func startStandIn(t *testing.T) (pid, tcpPort, udpPort int) {
-	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatal("python3 is needed (make deps installs it)")
-	}
-	cmd := exec.Command(python, "-c", standIn, "-m", "src.main", "x.xml", "--mode=websocket", "--ws-port=8765", "--no-signals")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(stdout).ReadString('\n')
-		line <- l
-	}()
-	select {
-	case l := <-line:
-		if _, err := fmt.Sscanf(l, "ready %d %d %d", &pid, &tcpPort, &udpPort); err != nil {
-			t.Fatalf("stand-in said %q: %v", l, err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("timed out after 10s waiting for the stand-in to bind its ports")
-	}
-	return pid, tcpPort, udpPort
-}
-
 // issue 11: a port held by a process whose command line is VimAbl's Python
 // server's is named, with its pid, and recognised, for TCP and for UDP.
 func TestLookupFindsVimAblPythonServer(t *testing.T) {
-	pid, tcpPort, udpPort := startStandIn(t)
+	pid, tcpPort, udpPort := testkit.StartPythonServerStandIn(t)
 	for _, c := range []struct {
 		network string
 		port    int
@@ -111,7 +52,7 @@ func TestLookupFindsVimAblPythonServer(t *testing.T) {
 // issue 11: TCP counts listeners only: the local port of a client
 // connection is not "held" in the sense a bind conflict means.
 func TestLookupTCPIgnoresClientSockets(t *testing.T) {
-	_, tcpPort, _ := startStandIn(t)
+	_, tcpPort, _ := testkit.StartPythonServerStandIn(t)
 	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", tcpPort))
 	if err != nil {
 		t.Fatal(err)
