@@ -21,10 +21,13 @@ type Counters struct {
 	OutOfOrder     atomic.Uint64
 	OverflowDrops  atomic.Uint64
 	FramesSent     atomic.Uint64
-	ClientsDropped atomic.Uint64
 	Resyncs        atomic.Uint64
 	ResyncFailures atomic.Uint64
 	WSClients      atomic.Int64
+
+	// clientsDropped counts WebSocket clients the bridge lost, by reason;
+	// only ClientDropped adds to it, so the total always equals the sum.
+	clientsDropped [dropReasons]atomic.Uint64
 
 	mu     sync.Mutex
 	rate   [rateSlots]rateSlot
@@ -92,6 +95,14 @@ func (c *Counters) WSOut(now time.Time, d time.Duration) {
 	c.mu.Unlock()
 }
 
+// ClientDropped counts one WebSocket client whose connection ended for
+// reason r. Call it once per client, for the first cause only.
+func (c *Counters) ClientDropped(r DropReason) {
+	if r < dropReasons {
+		c.clientsDropped[r].Add(1)
+	}
+}
+
 // SetScript stores the figures of the script's last heartbeat.
 func (c *Counters) SetScript(s ScriptStats) {
 	c.mu.Lock()
@@ -113,9 +124,14 @@ func (c *Counters) Snapshot(now time.Time) Snapshot {
 		OverflowDrops:  c.OverflowDrops.Load(),
 		WSClients:      int(c.WSClients.Load()),
 		FramesSent:     c.FramesSent.Load(),
-		ClientsDropped: c.ClientsDropped.Load(),
 		Resyncs:        c.Resyncs.Load(),
 		ResyncFailures: c.ResyncFailures.Load(),
+	}
+	s.ClientsDroppedBy = make(map[string]uint64, dropReasons)
+	for _, r := range DropReasons() {
+		n := c.clientsDropped[r].Load()
+		s.ClientsDroppedBy[r.String()] = n
+		s.ClientsDropped += n
 	}
 	sec := now.Unix()
 	c.mu.Lock()
@@ -198,41 +214,70 @@ func (h *histogram) quantile(q float64) time.Duration {
 }
 
 // WritePrometheus writes every figure in the Prometheus text exposition
-// format (what GET /metrics serves).
+// format (what GET /metrics serves). A labelled family is written as one
+// HELP/TYPE block followed by one sample per label value, every value
+// present even at zero so a rate() sees each series from the start.
 func (c *Counters) WritePrometheus(w io.Writer, now time.Time) error {
 	s := c.Snapshot(now)
+	type sample struct {
+		label string // the label's value; "" for an unlabelled metric
+		value float64
+	}
 	type metric struct {
 		name, kind, help string
-		value            float64
+		labelName        string   // set for a labelled family
+		samples          []sample // one for an unlabelled metric
+	}
+	one := func(name, kind, help string, v float64) metric {
+		return metric{name: name, kind: kind, help: help, samples: []sample{{value: v}}}
+	}
+	var dropped []sample
+	for _, r := range DropReasons() {
+		dropped = append(dropped, sample{r.String(), float64(s.ClientsDroppedBy[r.String()])})
 	}
 	ms := []metric{
-		{"vimabl_events_received_total", "counter", "UDP datagrams read from the events port.", float64(s.EventsReceived)},
-		{"vimabl_events_decoded_total", "counter", "Events decoded.", float64(s.Decoded)},
-		{"vimabl_events_malformed_total", "counter", "Datagrams dropped because they did not decode.", float64(s.Malformed)},
-		{"vimabl_events_duplicate_total", "counter", "Events dropped as duplicates.", float64(s.Duplicates)},
-		{"vimabl_sequence_gaps_total", "counter", "Gaps in the script's sequence numbers.", float64(s.Gaps)},
-		{"vimabl_events_lost_total", "counter", "Events missing in those gaps.", float64(s.LostEvents)},
-		{"vimabl_events_out_of_order_total", "counter", "Events that arrived after newer ones.", float64(s.OutOfOrder)},
-		{"vimabl_events_overflow_total", "counter", "Datagrams dropped because the hand-off queue was full.", float64(s.OverflowDrops)},
-		{"vimabl_events_per_second", "gauge", "Events decoded in the last complete second.", s.EventsPerSec1s},
-		{"vimabl_events_per_second_10s", "gauge", "Mean events per second over the last ten seconds.", s.EventsPerSec10s},
-		{"vimabl_event_latency_p50_seconds", "gauge", "Median script-to-bridge latency (recent window).", s.LatencyP50.Seconds()},
-		{"vimabl_event_latency_p99_seconds", "gauge", "99th percentile script-to-bridge latency (recent window).", s.LatencyP99.Seconds()},
-		{"vimabl_websocket_out_latency_p99_seconds", "gauge", "99th percentile UDP-in to WebSocket-out time (recent window).", s.WSOutP99.Seconds()},
-		{"vimabl_websocket_clients", "gauge", "Connected WebSocket clients.", float64(s.WSClients)},
-		{"vimabl_websocket_frames_sent_total", "counter", "WebSocket frames sent.", float64(s.FramesSent)},
-		{"vimabl_websocket_clients_dropped_total", "counter", "WebSocket clients closed for falling behind.", float64(s.ClientsDropped)},
-		{"vimabl_resyncs_total", "counter", "Mirror resynchronisations from SNAPSHOT.", float64(s.Resyncs)},
-		{"vimabl_resync_failures_total", "counter", "Failed resynchronisations.", float64(s.ResyncFailures)},
-		{"vimabl_script_log_queue_size", "gauge", "The script's log queue length (last heartbeat).", float64(s.Script.QueueSize)},
-		{"vimabl_script_log_queue_utilization", "gauge", "The script's log queue size / capacity.", s.Script.Utilization},
-		{"vimabl_script_log_dropped", "gauge", "Log lines the script dropped (last heartbeat).", float64(s.Script.Dropped)},
-		{"vimabl_script_log_drop_rate", "gauge", "Share of the script's log lines dropped.", s.Script.DropRate},
-		{"vimabl_script_listeners", "gauge", "Listeners the script has registered in Live.", float64(s.Script.Listeners)},
+		one("vimabl_events_received_total", "counter", "UDP datagrams read from the events port.", float64(s.EventsReceived)),
+		one("vimabl_events_decoded_total", "counter", "Events decoded.", float64(s.Decoded)),
+		one("vimabl_events_malformed_total", "counter", "Datagrams dropped because they did not decode.", float64(s.Malformed)),
+		one("vimabl_events_duplicate_total", "counter", "Events dropped as duplicates.", float64(s.Duplicates)),
+		one("vimabl_sequence_gaps_total", "counter", "Gaps in the script's sequence numbers.", float64(s.Gaps)),
+		one("vimabl_events_lost_total", "counter", "Events missing in those gaps.", float64(s.LostEvents)),
+		one("vimabl_events_out_of_order_total", "counter", "Events that arrived after newer ones.", float64(s.OutOfOrder)),
+		one("vimabl_events_overflow_total", "counter", "Datagrams dropped because the hand-off queue was full.", float64(s.OverflowDrops)),
+		one("vimabl_events_per_second", "gauge", "Events decoded in the last complete second.", s.EventsPerSec1s),
+		one("vimabl_events_per_second_10s", "gauge", "Mean events per second over the last ten seconds.", s.EventsPerSec10s),
+		one("vimabl_event_latency_p50_seconds", "gauge", "Median script-to-bridge latency (recent window).", s.LatencyP50.Seconds()),
+		one("vimabl_event_latency_p99_seconds", "gauge", "99th percentile script-to-bridge latency (recent window).", s.LatencyP99.Seconds()),
+		one("vimabl_websocket_out_latency_p99_seconds", "gauge", "99th percentile UDP-in to WebSocket-out time (recent window).", s.WSOutP99.Seconds()),
+		one("vimabl_websocket_clients", "gauge", "Connected WebSocket clients.", float64(s.WSClients)),
+		one("vimabl_websocket_frames_sent_total", "counter", "WebSocket frames sent.", float64(s.FramesSent)),
+		// The name predates the reason label; sum() over it is the old total.
+		{name: "vimabl_websocket_clients_dropped_total", kind: "counter",
+			help: "WebSocket clients whose connection the bridge lost or closed, by reason.", labelName: "reason", samples: dropped},
+		one("vimabl_resyncs_total", "counter", "Mirror resynchronisations from SNAPSHOT.", float64(s.Resyncs)),
+		one("vimabl_resync_failures_total", "counter", "Failed resynchronisations.", float64(s.ResyncFailures)),
+		one("vimabl_script_log_queue_size", "gauge", "The script's log queue length (last heartbeat).", float64(s.Script.QueueSize)),
+		one("vimabl_script_log_queue_utilization", "gauge", "The script's log queue size / capacity.", s.Script.Utilization),
+		one("vimabl_script_log_dropped", "gauge", "Log lines the script dropped (last heartbeat).", float64(s.Script.Dropped)),
+		one("vimabl_script_log_drop_rate", "gauge", "Share of the script's log lines dropped.", s.Script.DropRate),
+		one("vimabl_script_listeners", "gauge", "Listeners the script has registered in Live.", float64(s.Script.Listeners)),
 	}
 	for _, m := range ms {
-		if _, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %g\n", m.name, m.help, m.name, m.kind, m.name, m.value); err != nil {
+		if _, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", m.name, m.help, m.name, m.kind); err != nil {
 			return err
+		}
+		for _, smp := range m.samples {
+			var err error
+			if m.labelName == "" {
+				_, err = fmt.Fprintf(w, "%s %g\n", m.name, smp.value)
+			} else {
+				// Label values are our own reason names ([a-z_]), so they
+				// need no escaping.
+				_, err = fmt.Fprintf(w, "%s{%s=%q} %g\n", m.name, m.labelName, smp.label, smp.value)
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil

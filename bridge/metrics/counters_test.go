@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -75,10 +77,70 @@ func TestPrometheusFormat(t *testing.T) {
 			t.Errorf("missing %q", want)
 		}
 	}
-	line := regexp.MustCompile(`^(# (HELP|TYPE) vimabl_[a-z0-9_]+ .+|vimabl_[a-z0-9_]+ [-0-9.e+]+)$`)
+	line := regexp.MustCompile(`^(# (HELP|TYPE) vimabl_[a-z0-9_]+ .+|vimabl_[a-z0-9_]+(\{[a-z_]+="[a-z_]+"\})? [-0-9.e+]+)$`)
 	for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
 		if !line.MatchString(l) {
 			t.Errorf("not exposition format: %q", l)
 		}
+	}
+}
+
+// issue 10 item 5 (the brief's item 3): every dropped WebSocket client is
+// counted under its reason; the old total stays the sum, in the status JSON
+// and on /metrics as one labelled family whose every series is present.
+func TestClientsDroppedByReason(t *testing.T) {
+	c := New()
+	c.ClientDropped(DropWriteTimeout)
+	c.ClientDropped(DropWriteTimeout)
+	c.ClientDropped(DropSlowQueue)
+	c.ClientDropped(DropReadError)
+	s := c.Snapshot(time.Now())
+	if s.ClientsDropped != 4 {
+		t.Errorf("total %d, want 4", s.ClientsDropped)
+	}
+	var js struct {
+		Total uint64            `json:"clients_dropped"`
+		By    map[string]uint64 `json:"clients_dropped_by_reason"`
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &js); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint64{"slow_queue": 1, "write_timeout": 2, "write_error": 0, "ping_timeout": 0, "frame_too_large": 0, "read_error": 1}
+	if js.Total != 4 || len(js.By) != len(want) {
+		t.Fatalf("status JSON %s", b)
+	}
+	for k, v := range want {
+		if got, ok := js.By[k]; !ok || got != v {
+			t.Errorf("clients_dropped_by_reason[%q] = %d (present %v), want %d", k, got, ok, v)
+		}
+	}
+
+	var out bytes.Buffer
+	if err := c.WritePrometheus(&out, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	const fam = "vimabl_websocket_clients_dropped_total"
+	if n := strings.Count(text, "# TYPE "+fam+" counter\n"); n != 1 {
+		t.Errorf("TYPE line of %s appears %d times, want once", fam, n)
+	}
+	for k, v := range want {
+		if l := fmt.Sprintf("%s{reason=%q} %d\n", fam, k, v); !strings.Contains(text, l) {
+			t.Errorf("missing %q", l)
+		}
+	}
+	// Exposition format: all samples of a family follow its TYPE line.
+	typeAt := strings.Index(text, "# TYPE "+fam)
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, fam+"{") && strings.Index(text, l) < typeAt {
+			t.Errorf("sample %q before its TYPE line", l)
+		}
+	}
+	if strings.Contains(text, "\n"+fam+" ") {
+		t.Errorf("an unlabelled %s sample next to the labelled ones would double the sum", fam)
 	}
 }

@@ -30,9 +30,13 @@ type Snapshot struct {
 	WSOutP50 time.Duration `json:"ws_out_p50_ns"`
 	WSOutP99 time.Duration `json:"ws_out_p99_ns"`
 
-	WSClients      int    `json:"ws_clients"`
-	FramesSent     uint64 `json:"frames_sent"`
-	ClientsDropped uint64 `json:"clients_dropped"`
+	WSClients  int    `json:"ws_clients"`
+	FramesSent uint64 `json:"frames_sent"`
+	// ClientsDropped is every WebSocket client the bridge lost or closed
+	// (the sum of ClientsDroppedBy); ClientsDroppedBy holds every reason
+	// of DropReasons by its name, zeros included.
+	ClientsDropped   uint64            `json:"clients_dropped"`
+	ClientsDroppedBy map[string]uint64 `json:"clients_dropped_by_reason"`
 
 	Resyncs        uint64 `json:"resyncs"`
 	ResyncFailures uint64 `json:"resync_failures"`
@@ -56,4 +60,57 @@ type ScriptStats struct {
 	Scenes           int       `json:"scenes"`
 	Devices          int       `json:"devices"`
 	Listeners        int       `json:"listeners"`
+}
+
+// DropReason says why a WebSocket client's connection ended without the
+// client closing it (a close frame from the client is not a drop).
+type DropReason uint8
+
+// The reasons, in the order /metrics lists them.
+const (
+	// DropSlowQueue: the client fell more than its queue bound behind.
+	DropSlowQueue DropReason = iota
+	// DropWriteTimeout: a write did not complete in time (the client
+	// stopped reading and the socket buffers filled).
+	DropWriteTimeout
+	// DropWriteError: the connection failed while the bridge wrote to it.
+	DropWriteError
+	// DropPingTimeout: nothing, not even a pong, arrived for the ping wait.
+	DropPingTimeout
+	// DropFrameTooLarge: the client sent a frame over the read limit.
+	DropFrameTooLarge
+	// DropReadError: the connection broke while reading (TCP closed
+	// without a close frame, reset) or carried an invalid frame.
+	DropReadError
+
+	dropReasons // how many reasons there are
+)
+
+// String is the reason's name: the value of the reason label on /metrics
+// and its key in the clients_dropped_by_reason object.
+func (r DropReason) String() string {
+	switch r {
+	case DropSlowQueue:
+		return "slow_queue"
+	case DropWriteTimeout:
+		return "write_timeout"
+	case DropWriteError:
+		return "write_error"
+	case DropPingTimeout:
+		return "ping_timeout"
+	case DropFrameTooLarge:
+		return "frame_too_large"
+	case DropReadError:
+		return "read_error"
+	}
+	return "unknown"
+}
+
+// DropReasons returns every reason, in order.
+func DropReasons() []DropReason {
+	rs := make([]DropReason, dropReasons)
+	for i := range rs {
+		rs[i] = DropReason(i)
+	}
+	return rs
 }

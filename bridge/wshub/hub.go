@@ -8,11 +8,17 @@
 // unbounded-in-count but byte-bounded queue: a client that falls further
 // behind than MaxQueueBytes is closed with a reason and never slows the
 // others. Every frame is encoded once and shared by all clients.
+//
+// Clients may also send commands (commands.go): only an allow-list of
+// read-only and navigation commands, at most MaxCommandsInFlight at a time
+// per client, each cancelled when its client goes. Every connection the
+// bridge loses or closes is counted by reason (metrics.DropReason).
 package wshub
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -32,11 +38,18 @@ const (
 	// burst is about 10 MB of JSON, so a healthy client (even in Python)
 	// absorbs it; a client stuck for longer than that is dropped.
 	MaxQueueBytes = 64 << 20
-	writeWait     = 10 * time.Second
-	pongWait      = 60 * time.Second
-	pingPeriod    = pongWait * 9 / 10
-	maxMessage    = 64 << 10 // a client's command frame
-	commandWait   = 15 * time.Second
+	// MaxCommandFrame bounds one frame a client sends. The commands the
+	// WebSocket forwards take no or short arguments, so 4 KiB is generous;
+	// a bigger frame closes the connection with 1009 (message too big)
+	// before it is buffered whole.
+	MaxCommandFrame = 4 << 10
+	// MaxCommandsInFlight is how many commands of one client may wait for
+	// the script at once. With Live frozen, an unbounded client once queued
+	// 15 000 commands (218 MB); beyond this one gets a "busy" reply at once.
+	MaxCommandsInFlight = 4
+	writeWait           = 10 * time.Second
+	pongWait            = 60 * time.Second
+	commandWait         = 15 * time.Second
 )
 
 // Frame is one message for every client, encoded once. Session and Seq let
@@ -79,6 +92,9 @@ type Hub struct {
 	done       chan struct{} // closed when Run returns
 	upgrader   websocket.Upgrader
 	c          *metrics.Counters
+	// writeWait and pongWait are the constants of the same name; tests
+	// shorten them (before Handler is served) to see a drop in milliseconds.
+	writeWait, pongWait time.Duration
 }
 
 // New returns a hub; call Run to start it.
@@ -102,6 +118,8 @@ func New(cfg Config) *Hub {
 		count:      make(chan chan int),
 		done:       make(chan struct{}),
 		c:          cfg.Metrics,
+		writeWait:  writeWait,
+		pongWait:   pongWait,
 	}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -117,6 +135,7 @@ func (h *Hub) Run(ctx context.Context) {
 	defer close(h.done)
 	defer func() {
 		for cl := range clients {
+			cl.endClean() // the bridge stopping is not the client's fault
 			cl.close(websocket.CloseGoingAway, "VimAbl bridge is stopping")
 		}
 		h.c.WSClients.Store(0)
@@ -152,13 +171,11 @@ func (h *Hub) Run(ctx context.Context) {
 				} else if cl.pending || f.Seq > 0 && f.Session == cl.session && f.Seq <= cl.seq {
 					continue // waiting for a snapshot, or already in this client's
 				}
-				if ok, overflow := cl.pushFrame(f.Data, f.Received); !ok {
+				if !cl.pushFrame(f.Data, f.Received) {
+					// Closing: fell behind just now (pushFrame counted it)
+					// or its connection already ended.
 					delete(clients, cl)
 					h.c.WSClients.Store(int64(len(clients)))
-					if overflow {
-						h.c.ClientsDropped.Add(1)
-						h.log.Warn("websocket client fell behind; closed", "remote", cl.remote, "limit_bytes", h.cfg.QueueBytes)
-					}
 				}
 			}
 		case reply := <-h.count:
@@ -281,18 +298,20 @@ func (h *Hub) serveWS(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	fc := hj.conn
 	fc.Flush() // the handshake response
+	cl := &client{hub: h, conn: conn, fc: fc, remote: r.RemoteAddr, wake: make(chan struct{}, 1), registered: make(chan struct{})}
 	// gorilla answers pings and closes from the read loop; send those at once.
 	conn.SetPingHandler(func(data string) error {
-		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(h.writeWait))
 		fc.Flush()
 		return err
 	})
 	conn.SetCloseHandler(func(code int, text string) error {
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(writeWait))
+		// The client closes: not a drop, whatever the writer sees next.
+		cl.endClean()
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(h.writeWait))
 		fc.Flush()
 		return nil
 	})
-	cl := &client{hub: h, conn: conn, fc: fc, remote: r.RemoteAddr, wake: make(chan struct{}, 1), registered: make(chan struct{})}
 	select {
 	case h.register <- cl:
 	case <-h.done:
@@ -321,6 +340,7 @@ type client struct {
 	closing   bool
 	closeCode int
 	closeMsg  string
+	ended     bool // why the connection ends is recorded (and counted if a drop)
 	wake      chan struct{}
 }
 
@@ -333,32 +353,38 @@ type queued struct {
 // push queues one frame; false (and the client is being closed) when the
 // client is too far behind.
 func (cl *client) push(data []byte) bool {
-	ok, _ := cl.pushFrame(data, time.Time{})
-	return ok
+	return cl.pushFrame(data, time.Time{})
 }
 
-// pushFrame queues a frame; ok is false when the client is gone or closing,
-// overflow true when this frame pushed it past its bound.
-func (cl *client) pushFrame(data []byte, received time.Time) (ok, overflow bool) {
+// pushFrame queues a frame; false when the client is closing, either
+// already or because this frame pushed it past its bound (then the drop is
+// counted here, once).
+func (cl *client) pushFrame(data []byte, received time.Time) bool {
 	cl.mu.Lock()
 	if cl.closing {
 		cl.mu.Unlock()
-		return false, false
+		return false
 	}
 	if limit := cl.hub.cfg.QueueBytes; cl.queued+len(data) > limit {
 		cl.closing = true
 		cl.closeCode = websocket.ClosePolicyViolation
 		cl.closeMsg = fmt.Sprintf("VimAbl: client fell more than %d KiB behind; reconnect for a fresh snapshot", limit>>10)
 		cl.queue, cl.queued = nil, 0
+		first := !cl.ended
+		cl.ended = true
 		cl.mu.Unlock()
+		if first {
+			cl.hub.c.ClientDropped(metrics.DropSlowQueue)
+			cl.hub.log.Warn("websocket client fell behind; closed", "remote", cl.remote, "limit_bytes", limit)
+		}
 		cl.signal()
-		return false, true
+		return false
 	}
 	cl.queue = append(cl.queue, queued{data, received})
 	cl.queued += len(data)
 	cl.mu.Unlock()
 	cl.signal()
-	return true, false
+	return true
 }
 
 func (cl *client) close(code int, reason string) {
@@ -368,6 +394,72 @@ func (cl *client) close(code int, reason string) {
 	}
 	cl.mu.Unlock()
 	cl.signal()
+}
+
+// markEnded records that the connection's end has a cause; only the first
+// call returns true. The failure of the other pump on the connection the
+// first one closed is an effect, not a second drop.
+func (cl *client) markEnded() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.ended {
+		return false
+	}
+	cl.ended = true
+	return true
+}
+
+// endClean records an end that is no drop: the client closed, or the
+// bridge is stopping.
+func (cl *client) endClean() { cl.markEnded() }
+
+// drop counts the client under reason r unless its end was already
+// recorded.
+func (cl *client) drop(r metrics.DropReason, err error) {
+	if !cl.markEnded() {
+		return
+	}
+	cl.hub.c.ClientDropped(r)
+	log := cl.hub.log.Warn
+	if r == metrics.DropReadError {
+		log = cl.hub.log.Info // mostly a client that exited without a close frame
+	}
+	log("websocket client dropped", "remote", cl.remote, "reason", r.String(), "err", err)
+}
+
+// writeFailed records why a write failed: a deadline means the client
+// stopped reading (its socket buffers are full).
+func (cl *client) writeFailed(err error) {
+	switch {
+	case errors.Is(err, websocket.ErrCloseSent):
+		// A close frame went out first (ours or the answer to the
+		// client's): that close decided how the connection ends.
+	case isTimeout(err):
+		cl.drop(metrics.DropWriteTimeout, err)
+	default:
+		cl.drop(metrics.DropWriteError, err)
+	}
+}
+
+// readFailed records why reading failed. A close frame from the client is
+// its own choice; gorilla reports a connection closed without one as 1006.
+func (cl *client) readFailed(err error) {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
+		cl.endClean()
+	case errors.Is(err, websocket.ErrReadLimit):
+		cl.drop(metrics.DropFrameTooLarge, err)
+	case isTimeout(err):
+		cl.drop(metrics.DropPingTimeout, err)
+	default:
+		cl.drop(metrics.DropReadError, err)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (cl *client) signal() {
@@ -380,7 +472,8 @@ func (cl *client) signal() {
 // writePump is the only writer of the connection: queued frames in order,
 // pings, and the close frame.
 func (cl *client) writePump() {
-	ticker := time.NewTicker(pingPeriod)
+	writeWait := cl.hub.writeWait
+	ticker := time.NewTicker(cl.hub.pongWait * 9 / 10)
 	defer func() {
 		ticker.Stop()
 		cl.conn.Close()
@@ -392,7 +485,12 @@ func (cl *client) writePump() {
 		case <-cl.wake:
 		case <-ticker.C:
 			cl.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := cl.conn.WriteMessage(websocket.PingMessage, nil); err != nil || cl.fc.Flush() != nil {
+			err := cl.conn.WriteMessage(websocket.PingMessage, nil)
+			if err == nil {
+				err = cl.fc.Flush()
+			}
+			if err != nil {
+				cl.writeFailed(err)
 				cl.gone()
 				return
 			}
@@ -412,6 +510,7 @@ func (cl *client) writePump() {
 				cl.conn.SetWriteDeadline(time.Now().Add(writeWait))
 			}
 			if err := cl.conn.WriteMessage(websocket.TextMessage, q.data); err != nil {
+				cl.writeFailed(err)
 				cl.gone()
 				return
 			}
@@ -420,6 +519,7 @@ func (cl *client) writePump() {
 		if len(batch) > 0 {
 			cl.conn.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := cl.fc.Flush(); err != nil {
+				cl.writeFailed(err)
 				cl.gone()
 				return
 			}
@@ -448,21 +548,22 @@ func (cl *client) gone() {
 	}
 }
 
-// command is what a client may send.
-type command struct {
-	Type    string `json:"type"`
-	ID      string `json:"id"`
-	Command string `json:"command"`
-	Args    []any  `json:"args"`
-}
-
-// readPump reads commands until the connection fails.
+// readPump reads commands until the connection fails. Commands run on
+// their own goroutines, at most MaxCommandsInFlight at a time, under a
+// context that ends with the connection: a client that goes takes its
+// commands with it. readPump returns once they have returned.
 func (cl *client) readPump(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	slots := make(chan struct{}, MaxCommandsInFlight)
+	var running sync.WaitGroup
 	defer func() {
+		cancel()
 		cl.close(websocket.CloseNormalClosure, "")
 		cl.gone()
+		running.Wait()
 	}()
-	cl.conn.SetReadLimit(maxMessage)
+	pongWait := cl.hub.pongWait
+	cl.conn.SetReadLimit(MaxCommandFrame)
 	cl.conn.SetReadDeadline(time.Now().Add(pongWait))
 	cl.conn.SetPongHandler(func(string) error {
 		cl.conn.SetReadDeadline(time.Now().Add(pongWait))
@@ -471,62 +572,58 @@ func (cl *client) readPump(ctx context.Context) {
 	for {
 		_, data, err := cl.conn.ReadMessage()
 		if err != nil {
+			cl.readFailed(err)
 			return
 		}
 		cl.conn.SetReadDeadline(time.Now().Add(pongWait))
-		go cl.handle(ctx, data)
+		req, refusal := parseCommand(data)
+		if refusal == "" && cl.hub.cfg.Command == nil {
+			refusal = "commands are not available"
+		}
+		if refusal != "" {
+			cl.reply(replyFrame{ID: req.id, Error: refusal})
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			cl.reply(replyFrame{ID: req.id, Busy: true, Error: busyError})
+			continue
+		}
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			res, err := cl.run(ctx, req.line)
+			// Free the slot before the reply goes out: a client that sends
+			// its next command on receiving the reply must find it free.
+			<-slots
+			if err != nil {
+				cl.reply(replyFrame{ID: req.id, Error: err.Error()})
+			} else {
+				cl.reply(replyFrame{ID: req.id, Result: res})
+			}
+		}()
 	}
 }
 
-func (cl *client) handle(ctx context.Context, data []byte) {
-	var cmd command
-	reply := map[string]any{"type": "reply"}
-	if err := json.Unmarshal(data, &cmd); err != nil {
-		reply["error"] = "not a JSON object: " + err.Error()
-	} else {
-		reply["id"] = cmd.ID
-		switch {
-		case cmd.Type != "command":
-			reply["error"] = "unknown message type " + strconvQuote(cmd.Type) + `; send {"type":"command","id":"1","command":"GET_VIEW","args":[]}`
-		case cmd.Command == "" || strings.ContainsAny(cmd.Command, ":\r\n"):
-			reply["error"] = "command must be a name like JUMP_TO_FIRST (arguments go in args)"
-		case cl.hub.cfg.Command == nil:
-			reply["error"] = "commands are not available"
-		default:
-			line := cmd.Command
-			for _, a := range cmd.Args {
-				s := strings.NewReplacer("\r", "", "\n", "").Replace(argString(a))
-				line += ":" + s
-			}
-			cctx, cancel := context.WithTimeout(ctx, commandWait)
-			res, err := cl.hub.cfg.Command(cctx, line)
-			cancel()
-			if err != nil {
-				reply["error"] = err.Error()
-			} else {
-				reply["result"] = res
-			}
-		}
+// run forwards one allowed command line to the script.
+func (cl *client) run(ctx context.Context, line string) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, commandWait)
+	defer cancel()
+	res, err := cl.hub.cfg.Command(ctx, line)
+	if err == nil && res == nil {
+		res = json.RawMessage("null")
 	}
-	out, err := json.Marshal(reply)
+	return res, err
+}
+
+// reply queues a reply frame for the client.
+func (cl *client) reply(r replyFrame) {
+	r.Type = "reply"
+	out, err := json.Marshal(r)
 	if err != nil {
-		return
+		// Only a result that is not valid JSON can fail; say so.
+		out, _ = json.Marshal(replyFrame{Type: "reply", ID: r.ID, Error: "reply could not be encoded: " + err.Error()})
 	}
 	cl.push(out)
-}
-
-func argString(a any) string {
-	switch v := a.(type) {
-	case string:
-		return v
-	case nil:
-		return ""
-	}
-	b, _ := json.Marshal(a)
-	return string(b)
-}
-
-func strconvQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
