@@ -22,9 +22,20 @@ from .version import VERSION
 
 MAIN_TIMEOUT = 5.0  # seconds to wait for Live's main thread
 
-# Commands Hammerspoon configs already send, mapped to what they do.
-_FIRST_SCENE = ("SCROLL_TO_TOP", "JUMP_TO_FIRST", "SELECT_FIRST_SCENE")
-_LAST_SCENE = ("SCROLL_TO_BOTTOM", "JUMP_TO_LAST", "SELECT_LAST_SCENE")
+# The replies VimAbl's script gave for an empty Set; Hammerspoon configs show
+# the error as it is.
+NO_TRACKS = "No tracks"
+NO_SCENES = "No scenes"
+
+# GET_STATE's visibility fields as VimAbl's script reported them: the reply
+# key and the Application.View names, any of which visible makes it true.
+_VISIBILITY = (
+    ("browser_visible", ("Browser",)),
+    ("device_visible", ("Detail", "Detail/DeviceChain")),
+    ("clip_view_visible", ("Detail/Clip",)),
+    ("groove_pool_visible", ("GroovePool",)),
+    ("info_view_visible", ("Help",)),
+)
 
 
 class CommandError(Exception):
@@ -52,6 +63,14 @@ class CommandProcessor(object):
             "EXPORT_XML": self.export_xml,
             "SELECT_FIRST_TRACK": lambda args: self.select_track(first=True),
             "SELECT_LAST_TRACK": lambda args: self.select_track(first=False),
+            "SELECT_FIRST_SCENE": lambda args: self.select_scene(first=True),
+            "SELECT_LAST_SCENE": lambda args: self.select_scene(first=False),
+            # gg / G in VimAbl's Hammerspoon config: they follow the view.
+            "JUMP_TO_FIRST": lambda args: self.jump(first=True),
+            "JUMP_TO_LAST": lambda args: self.jump(first=False),
+            # The song position, as VimAbl's script moved it.
+            "SCROLL_TO_TOP": lambda args: self.scroll(top=True),
+            "SCROLL_TO_BOTTOM": lambda args: self.scroll(top=False),
             "START_OBSERVERS": self.start_observers,
             "STOP_OBSERVERS": self.stop_observers,
             "REFRESH_OBSERVERS": self.refresh_observers,
@@ -61,10 +80,6 @@ class CommandProcessor(object):
             "SET_LOG_LEVEL": self.set_log_level,
             "SNAPSHOT": self.snapshot,
         }
-        for name in _FIRST_SCENE:
-            self._table[name] = lambda args: self.select_scene(first=True)
-        for name in _LAST_SCENE:
-            self._table[name] = lambda args: self.select_scene(first=False)
 
     def names(self):
         return sorted(self._table)
@@ -143,7 +158,8 @@ class CommandProcessor(object):
             sel_t = view.selected_track
             sel_s = view.selected_scene
             all_tracks = list(song.tracks) + list(song.return_tracks) + [song.master_track]
-            return ok(
+            app_view = surface.application().view
+            reply = ok(
                 view=read_view(surface.application()),
                 transport_playing=bool(song.is_playing),
                 tempo=float(song.tempo),
@@ -152,6 +168,10 @@ class CommandProcessor(object):
                 tracks=tracks,
                 scenes=scenes,
             )
+            for key, names in _VISIBILITY:
+                reply[key] = any(_visible(app_view, n) for n in names)
+            reply["detail_view"] = "clip" if _visible(app_view, "Detail/Clip") else "device"
+            return reply
 
         return self._main(read)
 
@@ -159,37 +179,59 @@ class CommandProcessor(object):
         return ok(project_path=self._main(lambda: read_file_path(self.surface.song())))
 
     def select_scene(self, first):
-        def run():
-            song = self.surface.song()
-            scenes = list(song.scenes)
-            if not scenes:
-                raise CommandError("the Set has no scenes")
-            i = 0 if first else len(scenes) - 1
-            song.view.selected_scene = scenes[i]
-            return ok(scene=i)
-
-        return self._main(run)
+        return self._main(lambda: _select_scene(self.surface.song(), first))
 
     def select_track(self, first):
         def run():
             song = self.surface.song()
             tracks = list(song.visible_tracks)
             if not tracks:
-                raise CommandError("the Set has no tracks")
+                raise CommandError(NO_TRACKS)
             t = tracks[0] if first else tracks[-1]
             song.view.selected_track = t
             return ok(track=_index_of(list(song.tracks), t))
 
         return self._main(run)
 
+    def jump(self, first):
+        """gg / G: in the Arrangement the first / last track (and the
+        Arrangement stays in front), anywhere else the first / last scene —
+        what VimAbl's script did, which its Hammerspoon config relies on."""
+        surface = self.surface
+
+        def run():
+            song = surface.song()
+            app_view = surface.application().view
+            if not app_view.is_view_visible("Arranger"):
+                return _select_scene(song, first)
+            tracks = list(song.tracks)
+            if not tracks:
+                raise CommandError(NO_TRACKS)
+            i = 0 if first else len(tracks) - 1
+            song.view.selected_track = tracks[i]
+            app_view.show_view("Arranger")
+            return ok(track=i)
+
+        return self._main(run)
+
+    def scroll(self, top):
+        """The song position to the start, or to the last event of the
+        Arrangement (VimAbl's SCROLL_TO_TOP / SCROLL_TO_BOTTOM)."""
+        def run():
+            song = self.surface.song()
+            song.current_song_time = 0.0 if top else float(song.last_event_time)
+            return ok(song_time=float(song.current_song_time))
+
+        return self._main(run)
+
     def start_observers(self, args):
-        return self._main(lambda: ok(stats=self.surface.start_observers()))
+        return self._main(lambda: ok(message="Observers started", stats=self.surface.start_observers()))
 
     def stop_observers(self, args):
-        return self._main(lambda: ok(stats=self.surface.stop_observers()))
+        return self._main(lambda: ok(message="Observers stopped", stats=self.surface.stop_observers()))
 
     def refresh_observers(self, args):
-        return self._main(lambda: ok(stats=self.surface.refresh_observers()))
+        return self._main(lambda: ok(message="Observers refreshed", stats=self.surface.refresh_observers()))
 
     def observer_status(self, args):
         return self._main(lambda: ok(stats=self.surface.observers.stats()))
@@ -205,6 +247,25 @@ class CommandProcessor(object):
             return ok(session_id=surface.session_id, seq=surface.sender.seq, state=state)
 
         return self._main(take)
+
+
+def _select_scene(song, first):
+    scenes = list(song.scenes)
+    if not scenes:
+        raise CommandError(NO_SCENES)
+    i = 0 if first else len(scenes) - 1
+    song.view.selected_scene = scenes[i]
+    return ok(scene=i)
+
+
+def _visible(app_view, name):
+    """Whether a view is shown; False for a name this Live does not know
+    (GroovePool and Help are names VimAbl's script used that no reference
+    confirms), so one unknown name never fails GET_STATE."""
+    try:
+        return bool(app_view.is_view_visible(name))
+    except (RuntimeError, ValueError, TypeError):
+        return False
 
 
 def _index_of(items, obj):

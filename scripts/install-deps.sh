@@ -18,6 +18,7 @@ packages=(
   python3-websockets       # a Python WebSocket client in the bridge's tests
   liblo-tools              # oscdump/oscsend: a real OSC peer on port 9002
   netcat-openbsd           # `nc`, exactly what Hammerspoon configs use on port 9001
+  lua5.4                   # luac5.4 checks the Hammerspoon fragment in docs/hammerspoon.md
   iproute2                 # `ss`: the end-to-end tests check every listener is on loopback
   gcc-mingw-w64-x86-64     # cross-building and checking the Windows .exe
 )
