@@ -34,8 +34,11 @@ type Entry struct {
 	Component string
 	Message   string
 	Traceback []string // the lines of a grouped RemoteScriptError traceback, else nil
-	Raw       string
 }
+
+// The entry's text is kept once: Message (and Component, Time, Level) are
+// what the line said, so an entry does not also carry the line verbatim. A
+// Log.txt line that does not have Live's shape is kept whole as its Message.
 
 // Filter selects entries; the zero Filter matches everything.
 type Filter struct {

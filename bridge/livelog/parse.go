@@ -137,7 +137,7 @@ func splitLine(raw string, loc *time.Location) line {
 // parseEntry turns one non-traceback line into an Entry.
 func parseEntry(raw string, loc *time.Location) Entry {
 	l := splitLine(raw, loc)
-	e := Entry{Time: l.time, Level: l.level, Source: SourceOther, Component: ComponentLive, Message: l.payload, Raw: raw}
+	e := Entry{Time: l.time, Level: l.level, Source: SourceOther, Component: ComponentLive, Message: l.payload}
 	if !l.ok {
 		// Not Live's line shape: keep it verbatim so nothing is hidden.
 		e.Level = LevelInfo
@@ -147,6 +147,7 @@ func parseEntry(raw string, loc *time.Location) Entry {
 	case strings.HasPrefix(l.payload, prefixMessage):
 		e.Source = SourceScript
 		parseScriptMessage(&e, l.payload[len(prefixMessage):])
+		ownComponent(&e)
 	case strings.HasPrefix(l.payload, "Python: "):
 		e.Component = ComponentPython
 		e.Message = l.payload[len("Python: "):]
@@ -188,12 +189,23 @@ func parseScriptMessage(e *Entry, p string) {
 	e.Level, e.Component, e.Message = lv, comp, msg
 }
 
+// ownComponent bounds a parsed component and copies it out of its line: the
+// ring's component index keeps a component's string for as long as any entry
+// has it, and a substring would keep the whole line alive with it.
+func ownComponent(e *Entry) {
+	if e.Component != ComponentLive && e.Component != ComponentPython {
+		e.Component = strings.Clone(cutText(e.Component, MaxComponentLen))
+	}
+}
+
 // Parser turns Log.txt lines into entries, grouping consecutive
-// RemoteScriptError lines into one traceback entry. It is not safe for
-// concurrent use; one tailer owns one Parser.
+// RemoteScriptError lines into one traceback entry (bounded by
+// MaxTracebackLen). It is not safe for concurrent use; one tailer owns one
+// Parser.
 type Parser struct {
 	loc     *time.Location
-	pending *Entry // the traceback being collected
+	pending *Entry           // the traceback being collected
+	tb      tracebackBuilder // its lines
 }
 
 // NewParser returns a parser reading timestamps in loc (time.Local for
@@ -206,26 +218,20 @@ func NewParser(loc *time.Location) *Parser {
 }
 
 // Line parses one line (without its line ending; a trailing "\r" is
-// dropped) and appends finished entries to out. A RemoteScriptError line
-// only finishes the traceback before it when a different line arrives, or
-// on Flush.
+// dropped; a line longer than MaxLineLen is cut) and appends finished
+// entries to out. A RemoteScriptError line only finishes the traceback
+// before it when a different line arrives, or on Flush.
 func (p *Parser) Line(raw string, out []Entry) []Entry {
-	raw = strings.TrimSuffix(raw, "\r")
+	raw = cutText(strings.TrimSuffix(raw, "\r"), MaxLineLen)
 	l := splitLine(raw, p.loc)
 	if l.ok && strings.HasPrefix(l.payload, prefixError) {
 		frag := strings.TrimPrefix(l.payload[len(prefixError):], " ")
 		if p.pending == nil {
 			p.pending = &Entry{Time: l.time, Level: LevelError, Source: SourceScriptError,
-				Component: ComponentTraceback, Traceback: []string{}, Raw: raw}
-		} else {
-			p.pending.Raw += "\n" + raw
+				Component: ComponentTraceback}
+			p.tb = tracebackBuilder{}
 		}
-		p.pending.Traceback = append(p.pending.Traceback, frag)
-		if strings.TrimSpace(frag) != "" {
-			// The last non-empty fragment is the exception itself
-			// ("NameError: …"), the most useful one-line summary.
-			p.pending.Message = strings.TrimSpace(frag)
-		}
+		p.tb.add(frag)
 		return out
 	}
 	out = p.Flush(out)
@@ -259,8 +265,13 @@ func isLogEcho(payload string) bool {
 // Flush appends the traceback being collected, if any, to out.
 func (p *Parser) Flush(out []Entry) []Entry {
 	if p.pending != nil {
-		out = append(out, *p.pending)
-		p.pending = nil
+		e := *p.pending
+		e.Traceback = p.tb.lines()
+		// The last non-empty line is the exception itself ("NameError: …"),
+		// the most useful one-line summary.
+		e.Message = strings.Clone(p.tb.lastNonEmp)
+		out = append(out, e)
+		p.pending, p.tb = nil, tracebackBuilder{}
 	}
 	return out
 }

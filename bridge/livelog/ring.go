@@ -1,22 +1,29 @@
 package livelog
 
 import (
+	"hash/maphash"
 	"slices"
 	"sync"
 	"time"
 )
 
-// DefaultRingSize is how many entries the UI's ring keeps: hours of a busy
-// script's log in a few tens of MB.
+// DefaultRingSize is how many entries the UI's ring keeps at most: hours of
+// a busy script's log. DefaultRingBytes bounds the same ring in bytes.
 const DefaultRingSize = 100_000
 
 // dedupWindow is how far apart in time a Log.txt line and a /live/log event
 // may be and still be the same line. Both carry the script's own clock.
 const dedupWindow = 2 * time.Second
 
+// maxRecent bounds the first copies remembered for deduplication, even if
+// one source is silent for a while.
+const maxRecent = 4096
+
 // Ring is a bounded, filterable, in-memory log for the UI. Entries get
-// increasing IDs; when it is full the oldest entries are dropped. It is safe
-// for concurrent use.
+// increasing IDs. It is bounded twice: by a number of entries and by a byte
+// budget (the sum of the entries' Bytes, held-back ones included); whichever
+// is reached first evicts the oldest entries. Texts longer than MaxLineLen
+// are cut on the way in. It is safe for concurrent use.
 //
 // The script's lines can reach the ring twice: from Log.txt (through
 // log_message) and as /live/log events over UDP. The ring keeps whichever
@@ -31,14 +38,19 @@ const dedupWindow = 2 * time.Second
 // long before they are stored, and are stored in time order, so a traceback
 // shows where it happened rather than after the lines that overtook it.
 type Ring struct {
-	mu     sync.Mutex
-	buf    []Entry // circular; len(buf) == cap once full
-	start  int     // index of the oldest entry when full
-	size   int
-	nextID uint64
-	comps  map[string]int // component → number of entries in the ring
+	mu        sync.Mutex
+	buf       []Entry // circular, grown on demand up to size slots
+	start     int     // index of the oldest entry
+	n         int     // entries stored
+	size      int     // most entries stored
+	maxBytes  int     // byte budget of stored and held entries
+	bytes     int     // Bytes of the stored entries
+	heldBytes int     // Bytes of the held-back entries
+	nextID    uint64
+	comps     map[string]int // component → number of entries in the ring
 
 	recent []recentLine // first copies still waiting for their twin, oldest first
+	seed   maphash.Seed // for the message hashes in recent
 
 	hold    time.Duration
 	pending []heldEntry      // waiting out the holdback, in time order
@@ -60,19 +72,45 @@ type recentLine struct {
 	source  Source
 }
 
+// dedupKey identifies a line by a hash of its message rather than the
+// message itself, so the dedup list keeps no text alive after the ring has
+// evicted it (4096 messages of 16 KiB would be 64 MiB).
 type dedupKey struct {
 	level     Level
 	component string
-	message   string
+	msgHash   uint64
+	msgLen    int
 }
 
-// NewRing returns a ring keeping the newest size entries
-// (DefaultRingSize if size <= 0).
+// NewRing returns a ring keeping the newest size entries (DefaultRingSize
+// if size <= 0) within DefaultRingBytes (see SetMaxBytes).
 func NewRing(size int) *Ring {
 	if size <= 0 {
 		size = DefaultRingSize
 	}
-	return &Ring{size: size, nextID: 1, comps: map[string]int{}, now: time.Now}
+	return &Ring{size: size, maxBytes: DefaultRingBytes, nextID: 1, comps: map[string]int{},
+		seed: maphash.MakeSeed(), now: time.Now}
+}
+
+// SetMaxBytes sets the ring's byte budget (DefaultRingBytes if n <= 0) and
+// evicts the oldest entries at once if they no longer fit. The newest
+// stored entry is always kept, even if it alone is over the budget.
+func (r *Ring) SetMaxBytes(n int) {
+	if n <= 0 {
+		n = DefaultRingBytes
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.maxBytes = n
+	r.fitBudget()
+}
+
+// Bytes returns what the entries held (stored and held back) count against
+// the byte budget: the sum of their Bytes.
+func (r *Ring) Bytes() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bytes + r.heldBytes
 }
 
 // SetHoldback makes entries wait d after they arrive before they are stored
@@ -107,6 +145,7 @@ func (r *Ring) holdEntry(e Entry, now time.Time) {
 		return -1 // equal keys sort before: the new one goes after them
 	})
 	r.pending = slices.Insert(r.pending, i, heldEntry{e: e, key: key, arrived: now})
+	r.heldBytes += e.Bytes()
 }
 
 // commit stores, in time order, every held entry up to the last one whose
@@ -119,10 +158,31 @@ func (r *Ring) commit(now time.Time) {
 			n = i + 1
 		}
 	}
+	r.storeHeld(n)
+}
+
+// storeHeld stores the n oldest held entries. Called with r.mu held.
+func (r *Ring) storeHeld(n int) {
 	for i := 0; i < n; i++ {
+		r.heldBytes -= r.pending[i].e.Bytes()
 		r.push(r.pending[i].e)
 	}
 	r.pending = slices.Delete(r.pending, 0, n)
+}
+
+// fitBudget keeps the stored and held entries within the byte budget.
+// Held entries over half the budget are stored early, oldest first (a flood
+// is not held back whole; its order is as good as the arrival order), then
+// the oldest stored entries are evicted. Called with r.mu held.
+func (r *Ring) fitBudget() {
+	n := 0
+	for held := r.heldBytes; n < len(r.pending) && held > r.maxBytes/2; n++ {
+		held -= r.pending[n].e.Bytes()
+	}
+	r.storeHeld(n)
+	for r.n > 1 && r.bytes+r.heldBytes > r.maxBytes {
+		r.evict()
+	}
 }
 
 // Append adds entries in order, assigns their IDs and returns the ID of the
@@ -134,14 +194,19 @@ func (r *Ring) Append(es ...Entry) uint64 {
 	r.prune(now)
 	var last uint64
 	for i := range es {
-		if r.duplicate(&es[i], now) {
+		e := es[i]
+		boundEntry(&e)
+		if r.duplicate(&e, now) {
 			continue
 		}
 		if r.hold > 0 {
-			r.holdEntry(es[i], now)
+			r.holdEntry(e, now)
 		} else {
-			last = r.push(es[i])
+			last = r.push(e)
 		}
+		// Within the budget after each entry, not only after the batch:
+		// a batch can be bigger than the budget.
+		r.fitBudget()
 	}
 	r.commit(now)
 	return last
@@ -151,13 +216,15 @@ func (r *Ring) Append(es ...Entry) uint64 {
 // names it, e.g. "WARNING"; an unknown level is kept as INFO with the name in
 // front of the message). It returns the entry's ID, or 0 if the same line
 // already arrived through Log.txt or the entry is held back (SetHoldback).
+//
+// The message is cut to MaxLineLen and the component to MaxComponentLen: a
+// datagram can carry 64 KB, and any local process can send one.
 func (r *Ring) AppendEvent(level, component, message string, t time.Time) uint64 {
 	lv, err := ParseLevel(level)
 	if err != nil && level != "" {
-		message = level + " " + message
+		message = cutText(level, MaxComponentLen) + " " + message
 	}
-	raw := lv.String() + " [" + component + "] " + message
-	return r.Append(Entry{Time: t, Level: lv, Source: SourceEvent, Component: component, Message: message, Raw: raw})
+	return r.Append(Entry{Time: t, Level: lv, Source: SourceEvent, Component: component, Message: message})
 }
 
 // duplicate reports whether e is the second copy of a line already in the
@@ -167,7 +234,7 @@ func (r *Ring) duplicate(e *Entry, now time.Time) bool {
 	if e.Source != SourceScript && e.Source != SourceEvent {
 		return false
 	}
-	k := dedupKey{e.Level, e.Component, e.Message}
+	k := dedupKey{e.Level, e.Component, maphash.String(r.seed, e.Message), len(e.Message)}
 	for i := range r.recent {
 		rl := &r.recent[i]
 		if rl.key == k && rl.source != e.Source && absDur(rl.t.Sub(e.Time)) <= dedupWindow {
@@ -176,9 +243,8 @@ func (r *Ring) duplicate(e *Entry, now time.Time) bool {
 		}
 	}
 	r.recent = append(r.recent, recentLine{key: k, t: e.Time, arrived: now, source: e.Source})
-	// Bound the bookkeeping even if one source is silent for a while.
-	if len(r.recent) > 4096 {
-		r.recent = slices.Delete(r.recent, 0, len(r.recent)-4096)
+	if len(r.recent) > maxRecent {
+		r.recent = slices.Delete(r.recent, 0, len(r.recent)-maxRecent)
 	}
 	return false
 }
@@ -202,20 +268,42 @@ func absDur(d time.Duration) time.Duration {
 	return d
 }
 
-// push stores one entry. Called with r.mu held.
+// push stores one entry, evicting the oldest if the ring holds size
+// entries. Called with r.mu held.
 func (r *Ring) push(e Entry) uint64 {
+	if r.n == r.size {
+		r.evict()
+	}
+	if r.n == len(r.buf) {
+		r.grow()
+	}
 	e.ID = r.nextID
 	r.nextID++
-	if len(r.buf) < r.size {
-		r.buf = append(r.buf, e)
-	} else {
-		old := r.buf[r.start]
-		r.dropComponent(old.Component)
-		r.buf[r.start] = e
-		r.start = (r.start + 1) % r.size
-	}
+	r.buf[(r.start+r.n)%len(r.buf)] = e
+	r.n++
+	r.bytes += e.Bytes()
 	r.comps[e.Component]++
 	return e.ID
+}
+
+// grow doubles the buffer (up to size slots), oldest entry first. Called
+// with r.mu held.
+func (r *Ring) grow() {
+	nb := make([]Entry, min(r.size, max(64, 2*len(r.buf))))
+	for i := 0; i < r.n; i++ {
+		nb[i] = *r.at(i)
+	}
+	r.buf, r.start = nb, 0
+}
+
+// evict drops the oldest stored entry. Called with r.mu held.
+func (r *Ring) evict() {
+	old := &r.buf[r.start]
+	r.bytes -= old.Bytes()
+	r.dropComponent(old.Component)
+	*old = Entry{} // let its strings go
+	r.start = (r.start + 1) % len(r.buf)
+	r.n--
 }
 
 func (r *Ring) dropComponent(c string) {
@@ -236,7 +324,7 @@ func (r *Ring) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.commit(r.now())
-	return len(r.buf)
+	return r.n
 }
 
 // LastID returns the ID of the newest entry, 0 if none was ever added.
@@ -254,7 +342,7 @@ func (r *Ring) Since(id uint64, max int) []Entry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.commit(r.now())
-	n := len(r.buf)
+	n := r.n
 	if n == 0 {
 		return nil
 	}
@@ -285,7 +373,7 @@ func (r *Ring) Query(f Filter, max int) []Entry {
 	defer r.mu.Unlock()
 	r.commit(r.now())
 	var out []Entry
-	for i := len(r.buf) - 1; i >= 0; i-- {
+	for i := r.n - 1; i >= 0; i-- {
 		e := r.at(i)
 		if f.Match(e) {
 			out = append(out, *e)
@@ -302,8 +390,8 @@ func (r *Ring) Query(f Filter, max int) []Entry {
 func (r *Ring) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.buf, r.start = nil, 0
-	r.pending = nil
+	r.buf, r.start, r.n, r.bytes = nil, 0, 0, 0
+	r.pending, r.heldBytes = nil, 0
 	r.comps = map[string]int{}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestRingBoundedWithIncreasingIDs(t *testing.T) {
@@ -193,5 +194,105 @@ func TestRingHoldbackKeepsArrivalOrderForEqualTimesAndDedups(t *testing.T) {
 	clock.advance(time.Second)
 	if r.Len() != 0 {
 		t.Fatalf("Clear left %d entries (held ones included)", r.Len())
+	}
+}
+
+// issue 10 item 3: the ring is bounded in bytes, not only in entries — 8 000
+// datagrams of 60 KB took a bridge to 1 GB. Over the budget the oldest
+// entries go, and what the ring counts is what its entries hold.
+func TestRingByteBudgetEvictsOldest(t *testing.T) {
+	const budget = 64 << 10
+	r := NewRing(1000)
+	r.SetMaxBytes(budget)
+	msg := strings.Repeat("m", 1000)
+	for i := 0; i < 200; i++ {
+		r.Append(Entry{Level: LevelInfo, Component: "C", Message: fmt.Sprint(i, " ", msg)})
+		if b := r.Bytes(); b > budget {
+			t.Fatalf("after %d entries the ring counts %d bytes, over its budget of %d", i+1, b, budget)
+		}
+	}
+	all := r.Since(0, 0)
+	if len(all) == 200 || len(all) < 40 {
+		t.Fatalf("%d entries kept; want the budget, not the count, to bound them", len(all))
+	}
+	if !strings.HasPrefix(all[len(all)-1].Message, "199 ") || all[0].ID != uint64(200-len(all)+1) {
+		t.Fatalf("want the newest kept and the oldest evicted: first ID %d, last %q", all[0].ID, all[len(all)-1].Message[:8])
+	}
+	sum := 0
+	for i := range all {
+		sum += all[i].Bytes()
+	}
+	if sum != r.Bytes() {
+		t.Fatalf("the ring counts %d bytes, its entries hold %d", r.Bytes(), sum)
+	}
+	// Entries waiting out the holdback count too: a flood is not held whole.
+	r.SetHoldback(time.Hour)
+	for i := 0; i < 200; i++ {
+		r.Append(Entry{Time: time.Now(), Level: LevelInfo, Component: "C", Message: msg})
+		if b := r.Bytes(); b > budget {
+			t.Fatalf("with a holdback, %d bytes counted after %d entries, over %d", b, i+1, budget)
+		}
+	}
+	r.Clear()
+	if r.Bytes() != 0 {
+		t.Fatalf("Clear left %d bytes counted", r.Bytes())
+	}
+}
+
+// issue 10 item 3: a /live/log message is cut once, to MaxLineLen with its
+// suffix, and its text is kept once (no raw copy beside the message).
+func TestAppendEventCutsLongMessageOnceAndKeepsItOnce(t *testing.T) {
+	r := NewRing(10)
+	long := strings.Repeat("é", 30_000) // 60 000 bytes, 2-byte runes
+	r.AppendEvent("INFO", strings.Repeat("c", 1000), long, time.Now())
+	e := r.Since(0, 0)[0]
+	if len(e.Message) > MaxLineLen || !utf8.ValidString(e.Message) {
+		t.Fatalf("message %d bytes (max %d), valid UTF-8 %v", len(e.Message), MaxLineLen, utf8.ValidString(e.Message))
+	}
+	kept := strings.TrimRight(e.Message[:strings.LastIndex(e.Message, " … (")], " ")
+	if !strings.HasPrefix(long, kept) || !strings.HasSuffix(e.Message, fmt.Sprintf(" … (%d bytes cut)", len(long)-len(kept))) {
+		t.Fatalf("want the message's start and how much was cut, got …%q", e.Message[len(e.Message)-40:])
+	}
+	if len(e.Component) > MaxComponentLen {
+		t.Fatalf("component of %d bytes", len(e.Component))
+	}
+	if cutText(e.Message, MaxLineLen) != e.Message {
+		t.Fatal("cutting a cut message again changed it: lines must be cut once")
+	}
+	// All the entry holds is its message and component (plus a fixed
+	// overhead): no second copy of the line.
+	if got, want := e.Bytes(), entryOverhead+len(e.Component)+len(e.Message); got != want || r.Bytes() != want {
+		t.Fatalf("entry counts %d bytes, ring %d; its texts are %d", got, r.Bytes(), want)
+	}
+	// A long message still meets its Log.txt twin.
+	logCopy := Entry{Time: e.Time, Level: LevelInfo, Source: SourceScript, Component: e.Component, Message: long}
+	if id := r.Append(logCopy); id != 0 {
+		t.Fatal("the Log.txt copy of a long /live/log line was stored twice")
+	}
+}
+
+// issue 10 item 3: a traceback of thousands of lines is one bounded entry
+// that still ends with the exception.
+func TestTracebackIsBounded(t *testing.T) {
+	lines := []string{"2024-05-30T16:26:36.000001: info: RemoteScriptError: Traceback (most recent call last):"}
+	for i := 0; i < 5000; i++ {
+		lines = append(lines, fmt.Sprintf("2024-05-30T16:26:36.000001: info: RemoteScriptError:   File \"x.py\", line %d, in f%s", i, strings.Repeat(" ", 40)))
+	}
+	lines = append(lines, "2024-05-30T16:26:36.000001: info: RemoteScriptError: RecursionError: maximum recursion depth exceeded")
+	es := ParseLines(lines, time.UTC)
+	if len(es) != 1 {
+		t.Fatalf("%d entries, want one traceback", len(es))
+	}
+	tb := es[0].Traceback
+	total := 0
+	for _, l := range tb {
+		total += len(l)
+	}
+	if total > MaxTracebackLen || tb[0] != "Traceback (most recent call last):" ||
+		tb[len(tb)-1] != "RecursionError: maximum recursion depth exceeded" || !strings.Contains(tb[len(tb)-2], "lines,") {
+		t.Fatalf("traceback of %d lines, %d bytes; first %q, before last %q, last %q", len(tb), total, tb[0], tb[len(tb)-2], tb[len(tb)-1])
+	}
+	if es[0].Message != "RecursionError: maximum recursion depth exceeded" {
+		t.Fatalf("summary %q", es[0].Message)
 	}
 }

@@ -3,6 +3,7 @@ package livelog
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -305,4 +306,141 @@ func BenchmarkReadTail300MB(b *testing.B) {
 		_ = ParseLines(lines, time.Local)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/tail5000")
+}
+
+// issue 10 item 3: a line far longer than MaxLineLen, written over several
+// polls, is one entry cut once with the suffix — read to its end without
+// being buffered whole — and the line after it is intact.
+func TestTailCutsLongLineOnceAndKeepsTheNext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "Log.txt")
+	appendFile(t, path, "")
+	c := &collector{}
+	tl := newTail(path, 10, c)
+	step(t, tl)
+	head := "2024-05-30T16:26:36.000001: info: RemoteScriptMessage: (LiveState) INFO [T] "
+	appendFile(t, path, head)
+	const body = 5 * MaxLineLen
+	chunk := strings.Repeat("x", MaxLineLen)
+	for i := 0; i < body/MaxLineLen; i++ {
+		appendFile(t, path, chunk)
+		step(t, tl)
+		if n := cap(tl.split.line); n > MaxLineLen {
+			t.Fatalf("the tailer buffers %d bytes of one line (max %d)", n, MaxLineLen)
+		}
+	}
+	appendFile(t, path, "\r\n"+scriptLine("next"))
+	step(t, tl)
+	msgs := c.messages()
+	if len(msgs) != 2 || msgs[1] != "next" {
+		t.Fatalf("want the long line and then %q, got %d entries", "next", len(msgs))
+	}
+	long := msgs[0]
+	kept := len(head) + strings.Count(long, "x")
+	suffix := fmt.Sprintf(" … (%d bytes cut)", len(head)+body-kept)
+	if len(long) > MaxLineLen || !strings.HasSuffix(long, suffix) || strings.Count(long, "bytes cut") != 1 {
+		t.Fatalf("long line: %d bytes, ends %q, want the suffix %q once", len(long), long[len(long)-30:], suffix)
+	}
+}
+
+// issue 10 item 3: a Log.txt that suddenly grows by gigabytes (here a
+// sparse 3 GiB hole, then a line) is read from its tail only: one entry says
+// how many bytes were skipped, the line after the hole is read, the NULs
+// make no entries, and it takes milliseconds, not minutes.
+func TestTailSkipsSuddenGrowthToItsTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "Log.txt")
+	appendFile(t, path, scriptLine("before"))
+	c := &collector{}
+	tl := newTail(path, 10, c)
+	step(t, tl)
+	st, _ := os.Stat(path)
+	old := st.Size()
+	if err := os.Truncate(path, old+3<<30); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, path, scriptLine("after the hole"))
+	st, _ = os.Stat(path)
+	start := time.Now()
+	step(t, tl)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("reading past a 3 GiB hole took %v", d)
+	}
+	skipped := st.Size() - TailWindow - old
+	msgs := c.messages()
+	if len(msgs) != 3 || msgs[0] != "before" || msgs[2] != "after the hole" ||
+		!strings.Contains(msgs[1], fmt.Sprintf("skipped %d bytes", skipped)) {
+		t.Fatalf("want before, a note that %d bytes were skipped, after the hole; got %q", skipped, msgs)
+	}
+	if c.es[1].Component != ComponentVimAbl || c.es[1].Level != LevelWarning {
+		t.Fatalf("the note: %+v", c.es[1])
+	}
+}
+
+// issue 10 item 3: a log replaced by a 2 GiB sparse file (all NULs) is not
+// turned into entries, and neither are NUL runs inside a file; the first
+// read of such a file is quick too.
+func TestTailSkipsNULRuns(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Log.txt")
+	appendFile(t, path, scriptLine("one"))
+	c := &collector{}
+	tl := newTail(path, 10, c)
+	step(t, tl)
+	appendFile(t, path, strings.Repeat("\x00", 1<<20)+scriptLine("two")+"2024-05-30T16:26:36.000001: info: RemoteScriptMessage: (LiveState) INFO [T] th\x00\x00ree\n")
+	step(t, tl)
+	expect(t, c, "one", "two", "three")
+
+	sparse := filepath.Join(dir, "sparse.txt")
+	f, err := os.Create(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(2 << 30)
+	f.Close()
+	if err := os.Rename(sparse, path); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	step(t, tl)
+	// The skip note, and nothing from the NULs.
+	if m := c.messages(); len(m) != 4 || !strings.Contains(m[3], "skipped") {
+		t.Fatalf("want only a skip note after the first three, got %q", m)
+	}
+	fresh := &collector{}
+	step(t, newTail(path, 5000, fresh))
+	if len(fresh.es) != 0 || time.Since(start) > 2*time.Second {
+		t.Fatalf("a sparse file gave %d entries, took %v", len(fresh.es), time.Since(start))
+	}
+	// Writing starts again after the NULs: that line is read.
+	appendFile(t, path, scriptLine("restarted"))
+	step(t, tl)
+	if m := c.messages(); m[len(m)-1] != "restarted" || len(m) != 5 {
+		t.Fatalf("after the NULs: %q", m)
+	}
+}
+
+// issue 10 item 4: a directory is refused at once, in one sentence, with
+// one entry however often it is polled, and reading resumes when a file
+// takes its place.
+func TestTailRefusesDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "Log.txt")
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	tl := newTail(path, 10, c)
+	for i := 0; i < 3; i++ {
+		err := tl.Step()
+		if !errors.Is(err, ErrNotRegularFile) || !strings.Contains(err.Error(), "is a folder, not a regular file") {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	if msgs := c.messages(); len(msgs) != 1 || !strings.Contains(msgs[0], path) || c.es[0].Level != LevelError {
+		t.Fatalf("want one error entry naming the path, got %q", msgs)
+	}
+	os.Remove(path)
+	appendFile(t, path, scriptLine("a file again"))
+	step(t, tl)
+	if m := c.messages(); m[len(m)-1] != "a file again" {
+		t.Fatalf("after the folder became a file: %q", m)
+	}
 }
