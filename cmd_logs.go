@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vimabl/vimabl/bridge/livelog"
 )
@@ -99,7 +101,10 @@ func logsMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		printEntries(stdout, lastMatching(livelog.ParseLines(lines, time.Local), o.filter, o.lines))
 		return 0
 	}
-	if _, err := os.Stat(path); err != nil {
+	if err := livelog.CheckLog(path); errors.Is(err, livelog.ErrNotRegularFile) {
+		fmt.Fprintln(stderr, "vimabl logs:", err)
+		return 1
+	} else if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(stderr, "vimabl logs: %s does not exist yet; waiting for Live to write it\n", path)
 	}
 	first := true
@@ -107,7 +112,13 @@ func logsMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Path:  path,
 		Lines: o.scanLines(),
 		Poll:  o.poll,
+		// No OnErr: a problem reading the log also comes as a note entry,
+		// which goes to stderr below.
 		Emit: func(es []livelog.Entry) {
+			es = printNotes(stderr, es)
+			if len(es) == 0 {
+				return
+			}
 			if first {
 				// The initial tail: only the latest -n entries.
 				first = false
@@ -116,7 +127,6 @@ func logsMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 			printEntries(stdout, lastMatching(es, o.filter, 0))
 		},
-		OnErr: func(err error) { fmt.Fprintln(stderr, "vimabl logs:", err) },
 	}
 	if o.lines == 0 {
 		tail.Lines = 0
@@ -140,8 +150,22 @@ func lastMatching(es []livelog.Entry, f livelog.Filter, max int) []livelog.Entry
 	return out
 }
 
+// printNotes writes the tailer's own notes (a log it cannot read, bytes it
+// skipped) to w as `vimabl logs: …` lines, and returns the other entries.
+func printNotes(w io.Writer, es []livelog.Entry) []livelog.Entry {
+	out := es[:0:0]
+	for i := range es {
+		if es[i].Source == livelog.SourceOther && es[i].Component == livelog.ComponentVimAbl {
+			fmt.Fprintln(w, "vimabl logs:", printable(es[i].Message))
+			continue
+		}
+		out = append(out, es[i])
+	}
+	return out
+}
+
 // printEntries writes entries one per line; a traceback's lines follow its
-// entry, indented.
+// entry, indented. Every text goes through printable.
 func printEntries(w io.Writer, es []livelog.Entry) {
 	var b strings.Builder
 	for i := range es {
@@ -157,18 +181,83 @@ func formatEntry(b *strings.Builder, e *livelog.Entry) {
 	} else {
 		b.WriteString(e.Time.Local().Format("2006-01-02 15:04:05.000"))
 	}
-	fmt.Fprintf(b, " %-8s [%s] ", e.Level, e.Component)
+	fmt.Fprintf(b, " %-8s [%s] ", e.Level, printable(e.Component))
 	if e.Source == livelog.SourceScriptError {
 		b.WriteString("Python traceback:\n")
 		for _, l := range e.Traceback {
 			if l != "" {
 				b.WriteString("    ")
-				b.WriteString(l)
+				b.WriteString(printable(l))
 			}
 			b.WriteByte('\n')
 		}
 		return
 	}
-	b.WriteString(e.Message)
+	b.WriteString(printable(e.Message))
 	b.WriteByte('\n')
+}
+
+// printable makes a text from Live's log harmless to print: anything that
+// would act on a terminal rather than show is written as an escape a person
+// can read. Control characters become \xNN (ESC is \x1b, NUL \x00), with
+// newline and carriage return as \n and \r so an entry stays on one line;
+// bytes that are not UTF-8 become \xNN; C1 controls (U+0080–U+009F, which
+// some terminals obey) and the bidirectional and line-separator marks that
+// reorder or break what is shown become \uNNNN. Tabs and all other text,
+// non-ASCII included, are kept.
+//
+// The same is done when the output is a pipe or a file, not only a
+// terminal: what is piped into less or grep usually ends on a terminal too,
+// one entry per line is what such tools rely on, and tools that read the
+// output as text expect UTF-8. Whoever needs the bytes verbatim has Log.txt.
+// A backslash is not escaped (Windows paths stay readable), so a literal
+// "\x1b" in the log looks like an escaped ESC.
+func printable(s string) string {
+	i := 0
+	for i < len(s) && (s[i] >= 0x20 && s[i] < 0x7f || s[i] == '\t') {
+		i++
+	}
+	if i == len(s) {
+		return s // plain ASCII: the usual case
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteByte('\t')
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0 || reordering(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// reordering reports the invisible marks that change how the text around
+// them is shown: bidirectional embeddings, overrides, isolates and marks
+// (which can make a line read differently from what it says), and the
+// Unicode line and paragraph separators.
+func reordering(r rune) bool {
+	switch {
+	case r == 0x061c, r == 0x200e, r == 0x200f:
+		return true
+	case r >= 0x2028 && r <= 0x202e:
+		return true
+	case r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 const sampleLog = "2024-05-30T16:26:36.000001: info: RemoteScriptMessage: (LiveState) INFO [Server] listening on 127.0.0.1:9001\n" +
@@ -146,5 +147,56 @@ func TestLogsFollow(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d after Ctrl-C", code)
+	}
+}
+
+// issue 10 (vimabl logs escaping): Log.txt is written by other programs;
+// escape sequences, NUL and invalid UTF-8 in it must not reach the terminal
+// as such, but show as readable escapes, one entry per line.
+func TestLogsPrintsControlBytesHarmlessly(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "Log.txt")
+	log := "2024-05-30T16:26:36.000001: info: RemoteScriptMessage: (LiveState) ERROR [Ser\x1b[2Jver] red \x1b[31mtext\x1b]0;title\x07 bad \xff\xfe byte, caf\u00e9 ok\n" +
+		"2024-05-30T16:26:36.000002: info: RemoteScriptError: evil \x1b[1A\u202eReversed\u2028\n" +
+		"2024-05-30T16:26:36.000003: info: nul\x00s dropped\tand a tab, C1 \u009b2J\n"
+	if err := os.WriteFile(p, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runLogsCmd(t, "--live-log", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, bad := range []string{"\x1b", "\x00", "\x07", "\u202e", "\u2028", "\u009b"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output contains %q:\n%q", bad, out)
+		}
+	}
+	if !utf8.ValidString(out) {
+		t.Errorf("output is not valid UTF-8: %q", out)
+	}
+	for _, want := range []string{
+		`[Ser\x1b[2Jver] red \x1b[31mtext\x1b]0;title\x07 bad \xff\xfe byte, café ok`,
+		`    evil \x1b[1A\u202eReversed\u2028`,
+		"[Live] nuls dropped\tand a tab, C1 \\u009b2J",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n != 4 {
+		t.Errorf("%d lines, want 4 (entry, traceback header and line, entry):\n%s", n, out)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain ASCII, with\ttab": "plain ASCII, with\ttab",
+		"a\nb\r\x00\x7f":         `a\nb\r\x00\x7f`,
+		"\xc3":                   `\xc3`, // a cut UTF-8 sequence
+		"ümlaut → ok":            "ümlaut → ok",
+		"\u200fRTL mark":         `\u200fRTL mark`,
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -325,59 +325,55 @@ func (t *Tail) Step() error {
 }
 
 // step is Step; fresh says the error is a problem not reported before.
+// A new problem is also emitted as one ComponentVimAbl entry.
 func (t *Tail) step() (err error, fresh bool) {
 	if t.parser == nil {
 		t.parser = NewParser(t.Loc)
 	}
 	var out []Entry
-	defer func() {
-		// Live writes whole lines; a traceback still open after a quiet
-		// poll is complete.
-		out = t.parser.Flush(out)
-		if len(out) > 0 && t.Emit != nil {
-			t.Emit(out)
-		}
-	}()
+	err = t.read(&out)
+	if err == nil {
+		t.problem = ""
+	} else if fresh = err.Error() != t.problem; fresh {
+		t.problem = err.Error()
+		out = append(out, note(LevelError, err.Error()))
+	}
+	// Live writes whole lines; a traceback still open after a quiet poll
+	// is complete.
+	out = t.parser.Flush(out)
+	if len(out) > 0 && t.Emit != nil {
+		t.Emit(out)
+	}
+	return err, fresh
+}
+
+// read does the work of one poll, appending entries to out.
+func (t *Tail) read(out *[]Entry) error {
 	f, info, err := openLog(t.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		t.problem = ""
-		return nil, false // Live has not written a log yet, or is replacing it: wait.
+		return nil // Live has not written a log yet, or is replacing it: wait.
 	}
 	if err != nil {
-		if fresh = err.Error() != t.problem; fresh {
-			t.problem = err.Error()
-			out = append(out, note(LevelError, err.Error()))
-		}
-		return err, fresh
+		return err
 	}
 	defer f.Close()
-	t.problem = ""
 	switch {
 	case t.info == nil:
 		// First sight of a log: start with its last lines.
 		t.info = info
 		t.off = info.Size()
-		if t.Lines <= 0 {
-			return nil, false
-		}
-		if err := readTail(f, info.Size(), t.Lines, TailWindow, &t.split, t.line(&out)); err != nil {
-			return err, true
-		}
-		return nil, false
+		return readTail(f, info.Size(), t.Lines, TailWindow, &t.split, t.line(out))
 	case !os.SameFile(t.info, info):
 		// Replaced: everything in the new file is new.
-		t.split.flush(t.line(&out))
+		t.split.flush(t.line(out))
 		t.info, t.off = info, 0
 	case info.Size() < t.off:
 		// Truncated in place: what is there now is new.
-		t.split.flush(t.line(&out))
+		t.split.flush(t.line(out))
 		t.off = 0
 	}
 	t.info = info
-	if err := t.readNew(f, info.Size(), &out); err != nil {
-		return err, true
-	}
-	return nil, false
+	return t.readNew(f, info.Size(), out)
 }
 
 // readNew reads from t.off to size, or only the last TailWindow bytes of
