@@ -67,6 +67,7 @@ const (
 	rebindEvery    = 2 * time.Second // retry of a port taken by another program
 	findLogEvery   = 10 * time.Second
 	tailLines      = 5000
+	resyncTimeout  = 15 * time.Second // one SNAPSHOT of a big Set, with room to spare
 )
 
 // ErrNotRunning is returned by calls that need a started engine.
@@ -85,13 +86,16 @@ type Engine struct {
 	hub    *wshub.Hub
 	logs   *livelog.Ring
 
-	changes   chan struct{}
-	resyncReq chan struct{}
-	snapReq   chan struct{} // a resync ended: the event loop sends a snapshot frame
-	resyncing atomic.Bool   // the resync loop is working on a request
-	tracker   oscin.Tracker // owned by the event loop
-	applyWarn throttle      // owned by the event loop
-	logTimer  atomic.Bool   // a notify is scheduled for held-back log lines
+	changes    chan struct{}
+	resyncReq  chan struct{} // a SNAPSHOT asked for by UDP input: spaced by the gate
+	urgentReq  chan struct{} // the confirmed session changed: SNAPSHOT now
+	pingReq    chan struct{} // a hint: PING now (link already rate-limited it)
+	snapReq    chan struct{} // a resync ended: the event loop sends a snapshot frame
+	tracker    oscin.Tracker // owned by the event loop
+	trackerGen int           // the link generation the tracker follows; owned by the event loop
+	applyWarn  throttle      // owned by the event loop
+	logTimer   atomic.Bool   // a notify is scheduled for held-back log lines
+	foreign    atomic.Uint64 // events dropped as another session's (issue 10 item 2)
 
 	mu      sync.Mutex
 	st      liveState
@@ -102,18 +106,19 @@ type Engine struct {
 
 // liveState is what the loops learn, guarded by Engine.mu.
 type liveState struct {
-	session, scriptVersion, liveVersion string
-	lastEvent, lastAlive, lastPing      time.Time
-	pingOK                              bool
-	bye                                 bool
-	lastGap                             time.Time
-	resyncErr                           string
-	installed                           bool
-	eventsPort, wsPort                  bindState
-	logPath                             string
-	logFound                            bool
-	lastState                           ConnState
-	lastSummary                         string
+	link               link         // which session the bridge follows
+	gate               snapshotGate // spacing of SNAPSHOT requests
+	lastEvent          time.Time    // the confirmed session's last event
+	lastPing           time.Time
+	pingOK             bool
+	lastGap            time.Time
+	resyncErr          string
+	installed          bool
+	eventsPort, wsPort bindState
+	logPath            string
+	logFound           bool
+	lastState          ConnState
+	lastSummary        string
 }
 
 type bindState struct {
@@ -153,9 +158,12 @@ func New(cfg Config) (*Engine, error) {
 		logs:      newLogRing(),
 		changes:   make(chan struct{}, 1),
 		resyncReq: make(chan struct{}, 1),
+		urgentReq: make(chan struct{}, 1),
+		pingReq:   make(chan struct{}, 1),
 		snapReq:   make(chan struct{}, 1),
 	}
 	e.sync = mirror.NewSync(e.mirror, 0)
+	e.st.gate.every = snapshotEvery
 	e.st.installed = true
 	e.st.eventsPort.addr = cfg.EventsAddr
 	e.st.wsPort.addr = cfg.WSAddr
@@ -252,8 +260,31 @@ func (e *Engine) Command(ctx context.Context, line string) (json.RawMessage, err
 }
 
 // Resync asks the script for a SNAPSHOT and reloads the mirror from it.
+// The reply's session id is the command port's word on which session the
+// bridge follows. Resync itself is not rate-limited (it is the user's own
+// request when called from outside); it counts for the spacing of the
+// SNAPSHOTs that UDP input asks for.
 func (e *Engine) Resync(ctx context.Context) error {
-	res, err := e.sync.Resync(ctx, e.client)
+	e.sync.Begin()
+	sent := time.Now()
+	e.mu.Lock()
+	e.st.gate.taken(sent)
+	before := e.st.link.confirmed
+	e.mu.Unlock()
+	var res mirror.ResyncResult
+	snap, err := e.client.Snapshot(ctx)
+	if err != nil {
+		res, err = e.sync.Abort(), fmt.Errorf("resync: %w", err)
+	} else {
+		out := e.answered(snap.SessionID, "", sent)
+		res, err = e.sync.Complete(snap)
+		if out.changed && before != "" {
+			// The script restarted while the snapshot was in flight: events
+			// buffered meanwhile were taken for the old session's, so the
+			// replay may be wrong. The new session's own snapshot fixes it.
+			e.requestUrgent()
+		}
+	}
 	// Clients get the mirror as it now is, in order with the events: the
 	// event loop sends the snapshot frame (see sendSnapshot).
 	select {
@@ -277,6 +308,27 @@ func (e *Engine) Resync(ctx context.Context) error {
 	return nil
 }
 
+// answered gives a PING or SNAPSHOT reply (sent at sent) to the link and
+// carries out what it decides, except a SNAPSHOT reply's own resync.
+func (e *Engine) answered(session, version string, sent time.Time) linkOut {
+	e.mu.Lock()
+	prev := e.st.link.confirmed
+	out := e.st.link.answered(session, version, sent)
+	now := e.st.link.confirmed
+	e.mu.Unlock()
+	if out.foreign > 0 {
+		e.foreign.Add(uint64(out.foreign))
+	}
+	if out.changed {
+		e.log.Info("the command port confirms a new session", "session", now, "was", prev)
+		e.requestUrgent()
+	}
+	if out.snapshot {
+		e.requestResync()
+	}
+	return out
+}
+
 // sendSnapshot broadcasts the mirror; called only by the event loop, so the
 // frame sits exactly between the events it contains and those it does not.
 func (e *Engine) sendSnapshot() {
@@ -287,6 +339,10 @@ func (e *Engine) sendSnapshot() {
 	e.hub.Broadcast(wshub.SnapshotFrame(session, seq, state))
 }
 
+// requestResync asks for a SNAPSHOT on behalf of UDP input (a gap,
+// /live/resync, an event the mirror rejects): the resync loop sends it once
+// the gate allows, so no datagram stream can make Live's main thread take
+// more than one SNAPSHOT per snapshotEvery.
 func (e *Engine) requestResync() {
 	select {
 	case e.resyncReq <- struct{}{}:
@@ -294,42 +350,80 @@ func (e *Engine) requestResync() {
 	}
 }
 
-// resyncLoop performs requested resyncs one at a time, retrying a failed
-// one with backoff while the script is reachable.
+// requestUrgent asks for a SNAPSHOT now: the command port named a new
+// session, which only a real script restart does.
+func (e *Engine) requestUrgent() {
+	select {
+	case e.urgentReq <- struct{}{}:
+	default:
+	}
+}
+
+// requestPing asks the probe loop for a PING now.
+func (e *Engine) requestPing() {
+	select {
+	case e.pingReq <- struct{}{}:
+	default:
+	}
+}
+
+// resyncLoop performs requested resyncs one at a time. A request from UDP
+// input waits for the gate; an urgent one (and a request coalesced with it)
+// goes at once. A failed resync is asked again, so it too waits for the
+// gate, while the script is still there.
 func (e *Engine) resyncLoop(ctx context.Context) {
-	backoff := time.Second
 	for {
+		urgent := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-e.resyncReq:
+		case <-e.urgentReq:
+			urgent = true
 		}
-		e.resyncing.Store(true)
-		for {
-			rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			err := e.Resync(rctx)
-			cancel()
-			if err == nil || ctx.Err() != nil {
-				backoff = time.Second
+		for !urgent {
+			e.mu.Lock()
+			d := e.st.gate.wait(time.Now(), false)
+			e.mu.Unlock()
+			if d <= 0 {
 				break
 			}
-			e.log.Warn("resync failed; retrying", "err", err, "in", backoff)
+			t := time.NewTimer(d)
 			select {
 			case <-ctx.Done():
+				t.Stop()
 				return
-			case <-time.After(backoff):
+			case <-e.urgentReq:
+				urgent = true
+			case <-t.C:
 			}
-			if backoff < 10*time.Second {
-				backoff *= 2
-			}
-			e.mu.Lock()
-			gone := e.st.bye || time.Since(e.st.lastAlive) > aliveWindow && !e.st.pingOK
-			e.mu.Unlock()
-			if gone {
-				break // the script left; its next hello asks again
-			}
+			t.Stop()
 		}
-		e.resyncing.Store(false)
+		// Requests made until now, urgent or not, are answered by this
+		// snapshot: it is requested after whatever asked for them.
+		select {
+		case <-e.resyncReq:
+		default:
+		}
+		select {
+		case <-e.urgentReq:
+		default:
+		}
+		rctx, cancel := context.WithTimeout(ctx, resyncTimeout)
+		err := e.Resync(rctx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		e.mu.Lock()
+		gone := !e.st.link.alive(time.Now()) && !e.st.pingOK
+		e.mu.Unlock()
+		if gone {
+			e.log.Warn("resync failed; the script is gone, its return asks again", "err", err)
+			continue
+		}
+		e.log.Warn("resync failed; retrying", "err", err, "in", snapshotEvery)
+		e.requestResync()
 	}
 }
 
@@ -427,13 +521,79 @@ func (e *Engine) consume(in <-chan oscin.Datagram) {
 	}
 }
 
+// handle takes one decoded event: the link decides whose it is; only the
+// confirmed session's events reach the tracker, the mirror and the clients.
 func (e *Engine) handle(ev *oscin.Event) {
-	switch e.tracker.Observe(ev) {
+	var latency time.Duration = -1
+	if !ev.Timestamp.IsZero() {
+		latency = ev.Received.Sub(ev.Timestamp)
+	}
+	e.c.Event(ev.Received, latency)
+
+	e.mu.Lock()
+	var out linkOut
+	switch ev.Path {
+	case "/live/hello":
+		out = e.st.link.marker(markHello, argString(ev.Args, 0), ev.Received, argString(ev.Args, 1), argString(ev.Args, 2))
+	case "/live/heartbeat":
+		out = e.st.link.marker(markHeartbeat, argString(ev.Args, 0), ev.Received, "", "")
+	case "/live/bye":
+		out = e.st.link.marker(markBye, argString(ev.Args, 0), ev.Received, "", "")
+	default:
+		out = e.st.link.event(ev.Received)
+	}
+	session, gen := e.st.link.confirmed, e.st.link.gen
+	e.mu.Unlock()
+	if out.ping {
+		e.requestPing()
+	}
+	if out.foreign > 0 {
+		e.foreign.Add(uint64(out.foreign))
+	}
+	if out.verdict != ours {
+		if out.verdict == held && ev.Path == "/live/log" {
+			// Before the command port has confirmed anyone (a script that
+			// just started logs at once), its log lines are still worth
+			// showing: they reach the Log tab, never the mirror or clients.
+			e.logEvent(ev)
+		}
+		return
+	}
+
+	if gen != e.trackerGen {
+		e.tracker.Reset() // a new session numbers from 1 again
+		e.trackerGen = gen
+	}
+	v := e.tracker.Observe(ev)
+	if (v == oscin.Foreign || v == oscin.Late) && isMarker(ev.Path) {
+		// The confirmed session's own hello, heartbeat or bye (its id says
+		// so) behind the tracker: the tracker follows someone else's
+		// numbering (one datagram numbered far ahead, or the first event
+		// after a session change was another sender's), and would otherwise
+		// drop the session's events for good. Follow the session again from
+		// here; a snapshot repairs what the other sender's events did.
+		e.tracker.Reset()
+		v = e.tracker.Observe(ev)
+		e.requestResync()
+	}
+	switch v {
 	case oscin.Duplicate:
 		e.c.Duplicates.Add(1)
 		return
 	case oscin.Late:
 		e.c.OutOfOrder.Add(1)
+		return
+	case oscin.Foreign:
+		// Another sender's numbering in the confirmed session's stream (a
+		// second script, or the successor of this one whose hello was
+		// lost): the command port will tell.
+		e.foreign.Add(1)
+		e.mu.Lock()
+		ask := e.st.link.hint(ev.Received)
+		e.mu.Unlock()
+		if ask {
+			e.requestPing()
+		}
 		return
 	case oscin.Gap:
 		e.c.Gaps.Add(1)
@@ -442,51 +602,38 @@ func (e *Engine) handle(ev *oscin.Event) {
 		e.st.lastGap = ev.Received
 		e.mu.Unlock()
 		e.requestResync()
-	case oscin.Restart:
-		if ev.Path != "/live/hello" {
-			e.requestResync()
-		}
 	}
-	var latency time.Duration = -1
-	if !ev.Timestamp.IsZero() {
-		latency = ev.Received.Sub(ev.Timestamp)
-	}
-	e.c.Event(ev.Received, latency)
 
 	e.mu.Lock()
 	e.st.lastEvent = ev.Received
+	e.mu.Unlock()
 	switch ev.Path {
 	case "/live/hello":
-		e.st.session = argString(ev.Args, 0)
-		e.st.scriptVersion = argString(ev.Args, 1)
-		e.st.liveVersion = argString(ev.Args, 2)
-		e.st.lastAlive, e.st.bye = ev.Received, false
-	case "/live/heartbeat":
-		e.st.lastAlive, e.st.bye = ev.Received, false
-		if e.st.session == "" {
-			e.st.session = argString(ev.Args, 0)
-		}
-	case "/live/bye":
-		e.st.bye = true
-	}
-	session := e.st.session
-	e.mu.Unlock()
-	// Events of a session the mirror has no snapshot of (the bridge started
-	// while the script was already streaming, or the hello was lost): only a
-	// SNAPSHOT can tell what the Set looks like.
-	if session != "" && ev.Path != "/live/hello" && e.mirror.SessionID() != session && !e.resyncing.Load() {
-		e.requestResync()
-	}
-
-	switch ev.Path {
-	case "/live/hello", "/live/resync":
+		// Consumed by the link: it carries no Set state, and the session's
+		// SNAPSHOT (taken when the command port confirmed it) is newer.
+		return
+	case "/live/resync":
 		e.requestResync()
 	case "/live/heartbeat":
 		e.c.SetScript(scriptStats(ev))
 	case "/live/log":
-		e.logs.AppendEvent(argString(ev.Args, 0), argString(ev.Args, 1), argString(ev.Args, 2), ev.Timestamp)
-		e.logsAppended()
+		e.logEvent(ev)
 	}
+	// Resyncing is read first: if it is false, any resync that begins later
+	// sends its SNAPSHOT request after this event arrived.
+	resyncing := e.sync.Resyncing()
+	mirrorSession := e.mirror.SessionID()
+	if mirrorSession != session && !resyncing {
+		// No snapshot of this session yet (it was just confirmed, or its
+		// SNAPSHOT failed): the one asked for is requested after this event
+		// arrived, so it contains it. Hold it back from the clients, whose
+		// state is another session's.
+		e.requestResync()
+		return
+	}
+	// While the new session's snapshot is in flight its events wait in the
+	// Sync's buffer; clients get them inside the snapshot frame.
+	broadcast := mirrorSession == session
 	if _, _, err := e.sync.Event(mirror.Event{Seq: ev.Seq, Path: ev.Path, Args: ev.Args}); err != nil {
 		// The mirror and the script disagree: only a snapshot can tell which
 		// is right.
@@ -495,7 +642,20 @@ func (e *Engine) handle(ev *oscin.Event) {
 		}
 		e.requestResync()
 	}
-	e.hub.Broadcast(wshub.EventFrameAt(ev.Received, session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
+	if broadcast {
+		e.hub.Broadcast(wshub.EventFrameAt(ev.Received, session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
+	}
+}
+
+// isMarker reports whether path is an event that names its session.
+func isMarker(path string) bool {
+	return path == "/live/hello" || path == "/live/heartbeat" || path == "/live/bye"
+}
+
+// logEvent puts a /live/log event into the ring.
+func (e *Engine) logEvent(ev *oscin.Event) {
+	e.logs.AppendEvent(argString(ev.Args, 0), argString(ev.Args, 1), argString(ev.Args, 2), ev.Timestamp)
+	e.logsAppended()
 }
 
 func newLogRing() *livelog.Ring {
@@ -646,18 +806,7 @@ func (e *Engine) probeLoop(ctx context.Context) {
 			nextInstalled = now.Add(installedEvery)
 		}
 		if !now.Before(nextPing) {
-			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
-			reply, err := e.client.Ping(pctx)
-			cancel()
-			e.mu.Lock()
-			e.st.pingOK = err == nil
-			if err == nil {
-				e.st.lastPing = time.Now()
-				if e.st.session == "" {
-					e.st.session = reply.SessionID
-				}
-			}
-			e.mu.Unlock()
+			e.ping(ctx)
 			nextPing = now.Add(pingEvery)
 		}
 		s := e.Status()
@@ -674,7 +823,28 @@ func (e *Engine) probeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-e.pingReq:
+			// A hint (a marker of a session the command port was not asked
+			// about): ask now rather than at the next period.
+			nextPing = time.Time{}
 		}
+	}
+}
+
+// ping sends PING and gives its answer to the link.
+func (e *Engine) ping(ctx context.Context) {
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	sent := time.Now()
+	reply, err := e.client.Ping(pctx)
+	cancel()
+	e.mu.Lock()
+	e.st.pingOK = err == nil
+	if err == nil {
+		e.st.lastPing = time.Now()
+	}
+	e.mu.Unlock()
+	if err == nil {
+		e.answered(reply.SessionID, reply.Version, sent)
 	}
 }
 
@@ -683,14 +853,17 @@ func (e *Engine) Status() Status {
 	now := time.Now()
 	e.mu.Lock()
 	st := e.st
+	// The link's own fields are read under the lock (its slice is shared).
+	alive, two, other := st.link.alive(now), st.link.twoScripts(now), st.link.otherStreaming(now)
+	unconfirmed := !st.link.heldAt.IsZero() && now.Sub(st.link.heldAt) <= aliveWindow
 	e.mu.Unlock()
 	sum := e.mirror.Summary()
 	m := e.c.Snapshot(now)
 	s := Status{
 		Installed:     st.installed,
-		SessionID:     st.session,
-		ScriptVersion: st.scriptVersion,
-		LiveVersion:   st.liveVersion,
+		SessionID:     st.link.confirmed,
+		ScriptVersion: st.link.scriptVersion,
+		LiveVersion:   st.link.liveVersion,
 		CommandAddr:   e.cfg.CommandAddr,
 		CommandPortOK: st.pingOK,
 		LastPing:      st.lastPing,
@@ -705,10 +878,10 @@ func (e *Engine) Status() Status {
 			{Name: "events", Addr: st.eventsPort.addr, OK: st.eventsPort.ok, Err: st.eventsPort.err},
 			{Name: "websocket", Addr: st.wsPort.addr, OK: st.wsPort.ok, Err: st.wsPort.err},
 		},
-		LiveLogPath:  st.logPath,
-		LiveLogFound: st.logFound,
+		LiveLogPath:   st.logPath,
+		LiveLogFound:  st.logFound,
+		ForeignEvents: e.foreign.Load(),
 	}
-	alive := !st.bye && now.Sub(st.lastAlive) <= aliveWindow
 	switch {
 	case st.eventsPort.err != "" || st.wsPort.err != "":
 		s.State = StatePortConflict
@@ -719,6 +892,10 @@ func (e *Engine) Status() Status {
 			s.Summary = st.wsPort.err
 			s.Fix = portFix("websocket", e.cfg.WSAddr)
 		}
+	case two:
+		s.State = StateTwoScripts
+		s.Summary = "Two VimAbl scripts are sending events; following the one that answers on " + e.cfg.CommandAddr
+		s.Fix = "Two VimAbl scripts are sending — is VimAbl selected in two Control Surface slots?"
 	case alive && (now.Sub(st.lastGap) <= degradedWindow || st.resyncErr != ""):
 		s.State = StateDegraded
 		if st.resyncErr != "" {
@@ -731,19 +908,31 @@ func (e *Engine) Status() Status {
 	case alive:
 		s.State = StateStreaming
 		s.Summary = fmt.Sprintf("Live connected · %d tracks · %s BPM", sum.Tracks, formatTempo(sum.Tempo))
+	case st.pingOK && other:
+		// The instance answering commands is not the one streaming (an old
+		// instance still holds the command port, or a second Live streams).
+		s.State = StateReachable
+		s.Summary = "Remote Script answers on " + e.cfg.CommandAddr + ", but the events come from another VimAbl session"
+		s.Fix = "Reload the script (Control Surface None, then VimAbl), or restart Live if that does not help; close any second Live that runs VimAbl."
 	case st.pingOK:
 		// A script that answers is loaded in Live, wherever it was installed
 		// from (a developer's checkout, a User Library we did not find).
 		s.State = StateReachable
 		s.Summary = "Remote Script answers on " + e.cfg.CommandAddr + " but sends no events"
 		s.Fix = "Check that the script sends to " + e.cfg.EventsAddr + " (config.json beside the script) and reload it: Control Surface None, then VimAbl."
+	case unconfirmed:
+		// Events arrive, but nothing on the command port vouches for them,
+		// so none reaches the mirror or the clients.
+		s.State = StateWaiting
+		s.Summary = "Events arrive, but no Remote Script answers on " + e.cfg.CommandAddr
+		s.Fix = "VimAbl follows only a script that answers on its command port: check that no other program holds that port (Native Instruments software uses 9001) and reload the script (Control Surface None, then VimAbl)."
 	case !st.installed:
 		s.State = StateNotInstalled
 		s.Summary = "Remote Script not installed"
 		s.Fix = "Click Install Remote Script (or run `vimabl install`), then restart Live."
 	default:
 		s.State = StateWaiting
-		if st.bye {
+		if st.link.bye {
 			s.Summary = "The Remote Script was unloaded"
 		} else {
 			s.Summary = "Waiting for Live"
@@ -782,26 +971,34 @@ func (e *Engine) StatusJSON() []byte {
 
 // StatusReport is the JSON shape of GET /status.
 type StatusReport struct {
-	State         string            `json:"state"`
-	Summary       string            `json:"summary"`
-	Fix           string            `json:"fix,omitempty"`
-	Installed     bool              `json:"installed"`
-	SessionID     string            `json:"session_id,omitempty"`
-	ScriptVersion string            `json:"script_version,omitempty"`
-	LiveVersion   string            `json:"live_version,omitempty"`
-	CommandAddr   string            `json:"command_addr"`
-	CommandPortOK bool              `json:"command_port_ok"`
-	LastEvent     *time.Time        `json:"last_event,omitempty"`
-	EventsPerSec  float64           `json:"events_per_sec"`
-	Tracks        int               `json:"tracks"`
-	Scenes        int               `json:"scenes"`
-	Tempo         float64           `json:"tempo"`
-	Playing       bool              `json:"playing"`
-	WSClients     int               `json:"ws_clients"`
-	Ports         []PortReport      `json:"ports"`
-	LiveLog       string            `json:"live_log,omitempty"`
-	LiveLogFound  bool              `json:"live_log_found"`
-	Metrics       *metrics.Snapshot `json:"metrics,omitempty"`
+	State         string         `json:"state"`
+	Summary       string         `json:"summary"`
+	Fix           string         `json:"fix,omitempty"`
+	Installed     bool           `json:"installed"`
+	SessionID     string         `json:"session_id,omitempty"`
+	ScriptVersion string         `json:"script_version,omitempty"`
+	LiveVersion   string         `json:"live_version,omitempty"`
+	CommandAddr   string         `json:"command_addr"`
+	CommandPortOK bool           `json:"command_port_ok"`
+	LastEvent     *time.Time     `json:"last_event,omitempty"`
+	EventsPerSec  float64        `json:"events_per_sec"`
+	Tracks        int            `json:"tracks"`
+	Scenes        int            `json:"scenes"`
+	Tempo         float64        `json:"tempo"`
+	Playing       bool           `json:"playing"`
+	WSClients     int            `json:"ws_clients"`
+	Ports         []PortReport   `json:"ports"`
+	LiveLog       string         `json:"live_log,omitempty"`
+	LiveLogFound  bool           `json:"live_log_found"`
+	Metrics       *StatusMetrics `json:"metrics,omitempty"`
+}
+
+// StatusMetrics is the "metrics" object of GET /status: every figure of
+// metrics.Snapshot, and the engine's count of events dropped as another
+// session's (issue 10 item 2), which metrics.Counters does not hold yet.
+type StatusMetrics struct {
+	metrics.Snapshot
+	ForeignEvents uint64 `json:"foreign_events"`
 }
 
 // PortReport is one listener in StatusReport.
@@ -818,7 +1015,10 @@ func statusJSON(s Status, m *metrics.Snapshot) StatusReport {
 		ScriptVersion: s.ScriptVersion, LiveVersion: s.LiveVersion, CommandAddr: s.CommandAddr,
 		CommandPortOK: s.CommandPortOK, EventsPerSec: s.EventsPerSec, Tracks: s.Tracks, Scenes: s.Scenes,
 		Tempo: s.Tempo, Playing: s.Playing, WSClients: s.WSClients, LiveLog: s.LiveLogPath,
-		LiveLogFound: s.LiveLogFound, Metrics: m,
+		LiveLogFound: s.LiveLogFound,
+	}
+	if m != nil {
+		r.Metrics = &StatusMetrics{Snapshot: *m, ForeignEvents: s.ForeignEvents}
 	}
 	if !s.LastEvent.IsZero() {
 		t := s.LastEvent

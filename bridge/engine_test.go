@@ -24,8 +24,9 @@ import (
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
-// startEngine starts an engine on free loopback ports.
-func startEngine(t *testing.T, cfg Config) *Engine {
+// startEngine starts an engine on free loopback ports; tweaks run between
+// New and Start (to set unexported knobs).
+func startEngine(t *testing.T, cfg Config, tweaks ...func(*Engine)) *Engine {
 	t.Helper()
 	if cfg.EventsAddr == "" {
 		cfg.EventsAddr = "127.0.0.1:0"
@@ -42,6 +43,9 @@ func startEngine(t *testing.T, cfg Config) *Engine {
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range tweaks {
+		f(e)
 	}
 	if err := e.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -332,7 +336,7 @@ func sendEvents(t *testing.T, addr string, from, n, pace int) {
 }
 
 func TestSlowClientDroppedWhileFastClientGetsEverything(t *testing.T) {
-	e := startEngine(t, Config{WSQueueBytes: 2 << 20})
+	e, _ := startConfirmed(t, Config{WSQueueBytes: 2 << 20}, "slowtest")
 	// The slow client never reads, and a tiny receive buffer keeps the
 	// kernel from absorbing much: its queue in the bridge fills up.
 	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -468,19 +472,16 @@ func TestPortTakenIsAStateAndRecovers(t *testing.T) {
 }
 
 func TestMalformedDatagramsAreCountedAndHarmless(t *testing.T) {
-	e := startEngine(t, Config{})
+	e, _ := startConfirmed(t, Config{}, "malformedtest")
 	c, _ := net.Dial("udp", e.EventsAddr())
 	defer c.Close()
 	for _, junk := range [][]byte{[]byte("hello"), {0xff, 0, 0, 0}, []byte("/live/seq\x00\x00\x00,iii\x00\x00\x00\x00")} {
 		c.Write(junk)
 	}
 	sendEvents(t, e.EventsAddr(), 1, 10, 100)
-	testkit.WaitFor(t, "the events after the junk", 5*time.Second, func() bool { return e.Metrics().Decoded == 10 })
-	if m := e.Metrics(); m.Malformed != 3 {
-		t.Fatalf("malformed %d, want 3", m.Malformed)
-	}
-	if e.mirror.State().Transport.Tempo != 110 {
-		t.Fatalf("tempo %v after the events", e.mirror.State().Transport.Tempo)
+	testkit.WaitFor(t, "the events after the junk to apply", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 110 })
+	if m := e.Metrics(); m.Malformed != 3 || m.Decoded != 10 {
+		t.Fatalf("malformed %d, decoded %d; want 3 and 10", m.Malformed, m.Decoded)
 	}
 }
 
@@ -534,5 +535,394 @@ func TestLogLinesFromBothSourcesAreMergedInTimeOrder(t *testing.T) {
 	})
 	if es[0].Source != livelog.SourceScriptError || es[1].Message != "after the error" {
 		t.Fatalf("ring order %q (%v) then %q (%v); want the traceback first", es[0].Message, es[0].Source, es[1].Message, es[1].Source)
+	}
+}
+
+// standIn is a real TCP command port standing in for the Remote Script's: it
+// answers PING and SNAPSHOT for whatever session it is told to be, and
+// records every SNAPSHOT request (each one would run on Live's main thread).
+type standIn struct {
+	addr string
+
+	mu        sync.Mutex
+	session   string
+	seq       int64  // SNAPSHOT's seq
+	state     []byte // SNAPSHOT's state
+	snapshots []time.Time
+	pings     int
+}
+
+func startStandIn(t *testing.T, session string) *standIn {
+	t.Helper()
+	return startStandInAt(t, "127.0.0.1:0", session)
+}
+
+func startStandInAt(t *testing.T, addr, session string) *standIn {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &standIn{addr: ln.Addr().String(), session: session, state: mirror.New().JSON()}
+	go testkit.ServeLines(ln, func(line string, c net.Conn) {
+		s.mu.Lock()
+		var reply any
+		switch line {
+		case "PING":
+			s.pings++
+			reply = map[string]any{"success": true, "pong": true, "version": "test", "session_id": s.session}
+		case "SNAPSHOT":
+			s.snapshots = append(s.snapshots, time.Now())
+			reply = map[string]any{"success": true, "session_id": s.session, "seq": s.seq, "state": json.RawMessage(s.state)}
+		default:
+			reply = map[string]any{"success": false, "error": "not served by the stand-in"}
+		}
+		s.mu.Unlock()
+		b, _ := json.Marshal(reply)
+		c.Write(append(b, '\n'))
+	})
+	return s
+}
+
+// become makes the stand-in answer as another session, whose SNAPSHOT has
+// seq and a Set at tempo (a script that restarted).
+func (s *standIn) become(t *testing.T, session string, seq int64, tempo float64) {
+	t.Helper()
+	m := mirror.New()
+	if _, err := m.Apply("/live/transport/tempo", []any{tempo}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.session, s.seq, s.state = session, seq, m.JSON()
+	s.mu.Unlock()
+}
+
+func (s *standIn) counts() (snapshots, pings int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.snapshots), s.pings
+}
+
+// startConfirmed starts an engine whose command port is a stand-in answering
+// as session, and waits until the engine has that session's snapshot.
+func startConfirmed(t *testing.T, cfg Config, session string) (*Engine, *standIn) {
+	t.Helper()
+	st := startStandIn(t, session)
+	cfg.CommandAddr = st.addr
+	e := startEngine(t, cfg)
+	testkit.WaitFor(t, "the command port's session in the mirror", 5*time.Second, func() bool { return e.mirror.SessionID() == session })
+	return e, st
+}
+
+// oscOut sends wrapped events to the engine from one UDP socket (one
+// sender, as one script instance is).
+type oscOut struct{ c net.Conn }
+
+func newOSCOut(t *testing.T, e *Engine) *oscOut {
+	t.Helper()
+	c, err := net.Dial("udp", e.EventsAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &oscOut{c: c}
+}
+
+func (o *oscOut) send(t *testing.T, seq int, path string, args ...any) {
+	t.Helper()
+	m := osc.NewMessage("/live/seq", int32(seq), float64(time.Now().UnixMicro())/1e6, path)
+	m.Append(args...)
+	data, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.c.Write(data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawWS records every frame a WebSocket client receives, as text.
+type rawWS struct {
+	mu     sync.Mutex
+	frames []string
+}
+
+func recordWS(t *testing.T, e *Engine) *rawWS {
+	t.Helper()
+	conn, _, err := dialWS(t, e, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	r := &rawWS{}
+	go func() {
+		for {
+			_, data, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			r.mu.Lock()
+			r.frames = append(r.frames, string(data))
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+// has reports whether some frame contains every one of parts.
+func (r *rawWS) has(parts ...string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range r.frames {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(f, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func getStatus(t *testing.T, e *Engine) StatusReport {
+	t.Helper()
+	resp, err := http.Get("http://" + e.WSAddr() + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r StatusReport
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Issue 10 item 2: one spoofed /live/hello must not take the session over.
+// Before the fix, /status showed the spoofer's session for good, every real
+// event failed the session check and the bridge asked for SNAPSHOT about
+// once a second.
+func TestSpoofedHelloDoesNotTakeOverTheSession(t *testing.T) {
+	e, cmd := startConfirmed(t, Config{}, "realsession")
+	ws := recordWS(t, e)
+	testkit.WaitFor(t, "the client's first snapshot", 5*time.Second, func() bool { return ws.has(`"type":"snapshot"`) })
+	real := newOSCOut(t, e)
+	real.send(t, 1, "/live/hello", "realsession", "1.0", "12.1")
+	real.send(t, 2, "/live/heartbeat", "realsession", 1.0)
+	real.send(t, 3, "/live/transport/tempo", 101.0)
+	testkit.WaitFor(t, "the real event", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 101 })
+
+	spoof := newOSCOut(t, e)
+	spoof.send(t, 1, "/live/hello", "EVILSESSION", "9.9", "12.0")
+	// The command port is asked and names the real session: the hello is foreign.
+	testkit.WaitFor(t, "the spoofed hello to be counted as foreign", 5*time.Second, func() bool { return e.Status().ForeignEvents == 1 })
+
+	real.send(t, 4, "/live/heartbeat", "realsession", 2.0)
+	real.send(t, 5, "/live/transport/tempo", 102.0)
+	testkit.WaitFor(t, "real events after the spoof", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 102 })
+	testkit.WaitFor(t, "the client to get them", 5*time.Second, func() bool { return ws.has(`"path":"/live/transport/tempo"`, `102`) })
+
+	r := getStatus(t, e)
+	if r.SessionID != "realsession" || r.State != "streaming" {
+		t.Fatalf("status after the spoof: session %q, state %q (%s)", r.SessionID, r.State, r.Summary)
+	}
+	if r.Metrics == nil || r.Metrics.ForeignEvents != 1 {
+		t.Fatalf("/status metrics must count the foreign hello: %+v", r.Metrics)
+	}
+	if m := e.Metrics(); m.Gaps != 0 || m.LostEvents != 0 || m.Duplicates != 0 {
+		t.Fatalf("the spoof disturbed the real session's sequence tracking: gaps %d lost %d duplicates %d", m.Gaps, m.LostEvents, m.Duplicates)
+	}
+	if snaps, _ := cmd.counts(); snaps != 1 {
+		t.Fatalf("%d SNAPSHOT requests, want only the first one", snaps)
+	}
+	if ws.has("EVILSESSION") {
+		t.Fatal("the spoofed hello reached a WebSocket client")
+	}
+}
+
+// Issue 10 item 2: no UDP input makes the bridge send more than one SNAPSHOT
+// per snapshotEvery. A second of spoofed hellos, heartbeats of unknown
+// sessions, gaps, /live/resync and events the mirror rejects — each of
+// which used to ask for a SNAPSHOT at once — brings at most one.
+func TestUDPFloodAsksForAtMostOneSnapshot(t *testing.T) {
+	e, cmd := startConfirmed(t, Config{}, "realsession")
+	snaps0, pings0 := cmd.counts()
+	out := newOSCOut(t, e)
+	start := time.Now()
+	sent, seq := 0, 1
+	for i := 0; time.Since(start) < time.Second; i++ {
+		switch i % 5 {
+		case 0:
+			out.send(t, 1, "/live/hello", fmt.Sprintf("spoof%d", i), "9.9", "12.0")
+		case 1:
+			out.send(t, seq, "/live/heartbeat", fmt.Sprintf("ghost%d", i), 1.0)
+		case 2:
+			seq += 10 // a gap of nine events
+			out.send(t, seq, "/live/transport/tempo", 120.0)
+		case 3:
+			seq++
+			out.send(t, seq, "/live/resync", "spoofed")
+		case 4:
+			seq++
+			out.send(t, seq, "/live/track/renamed", int32(99), "no such track")
+		}
+		sent++
+		if i%10 == 0 {
+			time.Sleep(time.Millisecond) // a few thousand a second: enough, and the kernel keeps them all
+		}
+	}
+	testkit.WaitFor(t, "the engine to read the flood", 10*time.Second, func() bool { return e.Metrics().Decoded >= uint64(sent) })
+	if time.Since(start) >= snapshotEvery-500*time.Millisecond {
+		t.Skip("the machine was too slow to fit the flood inside one gate period")
+	}
+	snaps, pings := cmd.counts()
+	if n := snaps - snaps0; n > 1 {
+		t.Fatalf("%d SNAPSHOT requests during a %d-datagram flood of %v, want at most 1", n, sent, time.Since(start).Round(time.Millisecond))
+	}
+	// Hints ask for at most one PING per hintPingEvery, besides the periodic ones.
+	if n := pings - pings0; n > 4 {
+		t.Fatalf("%d PINGs during the flood, want at most 4", n)
+	}
+	if m := e.Metrics(); m.Gaps == 0 {
+		t.Fatal("the flood's gaps were not even seen; the test proves nothing")
+	}
+	if s := e.Status().SessionID; s != "realsession" {
+		t.Fatalf("following %q after the flood", s)
+	}
+}
+
+// Issue 10 item 2: one datagram numbered far ahead of the real session (a
+// spoofer's, or a second script's) must not make the sequence tracker drop
+// the real session's events from then on: its next heartbeat, which names
+// the session, puts the tracker back on the session's numbering.
+func TestForeignNumberingCannotStallTheSession(t *testing.T) {
+	e, _ := startConfirmed(t, Config{}, "realsession")
+	real, spoof := newOSCOut(t, e), newOSCOut(t, e)
+	for i := 1; i <= 20; i++ {
+		real.send(t, i, "/live/transport/tempo", float64(100+i))
+	}
+	testkit.WaitFor(t, "the real events", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 120 })
+	spoof.send(t, 9000, "/live/transport/tempo", 66.0)
+	testkit.WaitFor(t, "the spoofed event", 5*time.Second, func() bool { return e.Metrics().Gaps == 1 })
+	real.send(t, 21, "/live/heartbeat", "realsession", 1.0)
+	real.send(t, 22, "/live/transport/tempo", 122.0)
+	testkit.WaitFor(t, "the real session's events after the spoof", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 122 })
+}
+
+// Issue 10 item 2: a second script streaming beside the confirmed one (VimAbl
+// in two Control Surface slots) is a status of its own, with the fix.
+func TestSecondStreamingScriptIsTwoScripts(t *testing.T) {
+	e, _ := startConfirmed(t, Config{}, "first")
+	one, two := newOSCOut(t, e), newOSCOut(t, e)
+	two.send(t, 1, "/live/hello", "second", "1.0", "12.1")
+	seq1, seq2 := 1, 2
+	ws := recordWS(t, e)
+	testkit.WaitFor(t, "the two-scripts state", 10*time.Second, func() bool {
+		// Both send their heartbeat, as two instances do once a second.
+		one.send(t, seq1, "/live/heartbeat", "first", 1.0)
+		two.send(t, seq2, "/live/heartbeat", "second", 1.0)
+		seq1, seq2 = seq1+1, seq2+1
+		return e.Status().State == StateTwoScripts
+	})
+	s := e.Status()
+	if s.Fix != "Two VimAbl scripts are sending — is VimAbl selected in two Control Surface slots?" {
+		t.Fatalf("fix %q", s.Fix)
+	}
+	if s.SessionID != "first" || s.ForeignEvents == 0 {
+		t.Fatalf("session %q, foreign %d: want first, >0", s.SessionID, s.ForeignEvents)
+	}
+	if r := getStatus(t, e); r.State != "two-scripts" {
+		t.Fatalf("/status state %q", r.State)
+	}
+	if ws.has(`"second"`) {
+		t.Fatal("the second script's events reached a WebSocket client")
+	}
+}
+
+// Issue 10 item 2: a genuine restart (the command port now answers with the
+// new session) is still followed within a couple of seconds, through its own
+// SNAPSHOT, and its events then apply.
+func TestScriptRestartConfirmedByCommandPortIsFollowed(t *testing.T) {
+	e, cmd := startConfirmed(t, Config{}, "s1")
+	ws := recordWS(t, e)
+	out := newOSCOut(t, e)
+	out.send(t, 1, "/live/hello", "s1", "1.0", "12.1")
+	for i := 2; i <= 50; i++ {
+		out.send(t, i, "/live/transport/tempo", float64(100+i))
+	}
+	testkit.WaitFor(t, "the first session's events", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 150 })
+
+	// Live reloads the script: bye, then a new instance that numbers from 1
+	// and whose command port answers for the new session.
+	cmd.become(t, "s2", 5, 125)
+	restarted := time.Now()
+	out.send(t, 51, "/live/bye", "s1")
+	fresh := newOSCOut(t, e)
+	fresh.send(t, 1, "/live/hello", "s2", "1.0", "12.1")
+	for i := 2; i <= 5; i++ {
+		fresh.send(t, i, "/live/transport/tempo", 125.0)
+	}
+	testkit.WaitFor(t, "the new session's snapshot", 3*time.Second, func() bool {
+		return e.mirror.SessionID() == "s2" && e.Status().SessionID == "s2"
+	})
+	if d := time.Since(restarted); d > 2*time.Second {
+		t.Fatalf("the restart was followed after %v, want within 2 s", d)
+	}
+	fresh.send(t, 6, "/live/heartbeat", "s2", 1.0)
+	fresh.send(t, 7, "/live/transport/tempo", 126.0)
+	testkit.WaitFor(t, "the new session's events", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 126 })
+	testkit.WaitFor(t, "the client's snapshot of the new session", 5*time.Second, func() bool {
+		return ws.has(`"type":"snapshot"`, `"session_id":"s2"`)
+	})
+	if m := e.Metrics(); m.Duplicates != 0 || m.Gaps != 0 {
+		t.Fatalf("the restart's new numbering was taken for duplicates (%d) or gaps (%d)", m.Duplicates, m.Gaps)
+	}
+	if snaps, _ := cmd.counts(); snaps != 2 {
+		t.Fatalf("%d SNAPSHOT requests, want 2 (one per session)", snaps)
+	}
+}
+
+// Issue 10 item 2: while no command port confirms a session (the script is
+// not loaded, someone else sends UDP, or the bridge has not asked yet),
+// nothing reaches the mirror or the clients and the status says waiting.
+// When the command port comes up, the session's snapshot does — not the
+// events that came before it.
+func TestEventsBeforeTheCommandPortAnswersReachNobody(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t, "tcp"))
+	e := startEngine(t, Config{CommandAddr: addr}) // nothing listens there yet
+	ws := recordWS(t, e)
+	testkit.WaitFor(t, "the client's first snapshot", 5*time.Second, func() bool { return ws.has(`"type":"snapshot"`) })
+	out := newOSCOut(t, e)
+	out.send(t, 1, "/live/hello", "later", "1.0", "12.1")
+	out.send(t, 2, "/live/heartbeat", "later", 1.0)
+	out.send(t, 3, "/live/transport/tempo", 133.0)
+	out.send(t, 4, "/live/heartbeat", "later", 2.0)
+	// Events are handled one after another: once the 4th is being
+	// handled, the tempo change has been.
+	testkit.WaitFor(t, "the engine to read them", 5*time.Second, func() bool { return e.Metrics().Decoded >= 4 })
+	if tempo := e.mirror.State().Transport.Tempo; tempo == 133 {
+		t.Fatal("an unconfirmed event reached the mirror")
+	}
+	if s := e.Status(); s.State != StateWaiting || s.SessionID != "" || !strings.Contains(s.Summary, "Events arrive") {
+		t.Fatalf("state %v, session %q, summary %q; want waiting, none, and that events arrive", s.State, s.SessionID, s.Summary)
+	}
+
+	// The script's command port comes up. Its snapshot frame is sent by the
+	// event loop after everything it handled before, so once the client has
+	// it, any frame the early events caused would be there too.
+	startStandInAt(t, addr, "later")
+	seq := 5
+	testkit.WaitFor(t, "the confirmed session's snapshot at the client", 10*time.Second, func() bool {
+		out.send(t, seq, "/live/heartbeat", "later", 3.0) // each one a hint to ask the command port
+		seq++
+		return ws.has(`"type":"snapshot"`, `"session_id":"later"`)
+	})
+	if ws.has("/live/transport/tempo") {
+		t.Fatal("an event that arrived before the command port answered reached a WebSocket client")
+	}
+	if e.Status().SessionID != "later" {
+		t.Fatalf("session %q once the command port answers", e.Status().SessionID)
 	}
 }

@@ -19,6 +19,11 @@ const (
 	StateDegraded
 	// StatePortConflict: a port the bridge needs is used by another program.
 	StatePortConflict
+	// StateTwoScripts: the confirmed session streams, and so does a second
+	// VimAbl script the command port does not answer for (VimAbl selected in
+	// two Control Surface slots, or a second Live). The bridge follows the
+	// confirmed one and drops the other's events.
+	StateTwoScripts
 )
 
 // String returns a short lower-case name, stable for JSON and tests.
@@ -36,6 +41,8 @@ func (s ConnState) String() string {
 		return "degraded"
 	case StatePortConflict:
 		return "port-conflict"
+	case StateTwoScripts:
+		return "two-scripts"
 	}
 	return "unknown"
 }
@@ -76,4 +83,8 @@ type Status struct {
 
 	LiveLogPath  string
 	LiveLogFound bool
+
+	// ForeignEvents counts events dropped because they belong to a session
+	// the command port does not confirm (a second script, a spoofer).
+	ForeignEvents uint64
 }

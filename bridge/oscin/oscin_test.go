@@ -107,10 +107,11 @@ func TestTracker(t *testing.T) {
 	obs := func(seq int64, path string, args ...any) Verdict {
 		return tr.Observe(&Event{Seq: seq, Path: path, Args: args})
 	}
-	if v := obs(1, "/live/hello", "s1"); v != Restart {
-		t.Fatalf("first hello: %v", v)
+	// The first event starts the numbering, whatever its number.
+	if v := obs(5, "/live/heartbeat", "s1"); v != InOrder {
+		t.Fatalf("first event: %v", v)
 	}
-	for s := int64(2); s <= 10; s++ {
+	for s := int64(6); s <= 10; s++ {
 		if v := obs(s, "/live/x"); v != InOrder {
 			t.Fatalf("seq %d: %v", s, v)
 		}
@@ -127,22 +128,37 @@ func TestTracker(t *testing.T) {
 	if v := obs(12, "/live/x"); v != Duplicate {
 		t.Fatalf("late duplicate: %v", v)
 	}
-	// A restarted script numbers from 1 again: not 14 duplicates.
-	if v := obs(1, "/live/hello", "s2"); v != Restart || tr.Session() != "s2" {
-		t.Fatalf("new session: %v", v)
+	// The engine confirmed a new session: its numbering starts over.
+	tr.Reset()
+	if v := obs(1, "/live/x"); v != InOrder {
+		t.Fatalf("after Reset: %v", v)
 	}
-	if v := obs(2, "/live/x"); v != InOrder {
-		t.Fatalf("after restart: %v", v)
-	}
-	for s := int64(3); s < 200; s++ {
-		obs(s, "/live/x")
-	}
-	// Numbering starts over and the hello was lost.
-	if v := obs(1, "/live/x"); v != Restart {
-		t.Fatalf("restart without hello: %v", v)
+	for s := int64(2); s < 200; s++ {
+		if v := obs(s, "/live/x"); v != InOrder {
+			t.Fatalf("seq %d after Reset: %v", s, v)
+		}
 	}
 	if v := obs(0, "/live/unwrapped"); v != InOrder {
 		t.Fatalf("unwrapped: %v", v)
+	}
+}
+
+// Numbering that starts over without the engine saying so (another sender:
+// a second script, or a spoofer) is Foreign and leaves the tracker as it
+// was: the session's own next event is in order, not a gap (issue 10 item 2).
+func TestTrackerForeignNumberingLeavesTheSessionAlone(t *testing.T) {
+	var tr Tracker
+	obs := func(seq int64) Verdict { return tr.Observe(&Event{Seq: seq, Path: "/live/x"}) }
+	for s := int64(1); s <= 5000; s++ {
+		obs(s)
+	}
+	for _, s := range []int64{1, 2, 3, 700} { // 1, 2: started over; 3, 700: more than a window behind
+		if v := obs(s); v != Foreign {
+			t.Fatalf("seq %d after 5000: %v, want foreign", s, v)
+		}
+	}
+	if v := obs(5001); v != InOrder || tr.LastGap() != 0 {
+		t.Fatalf("the session's next event: %v (gap %d), want in-order", v, tr.LastGap())
 	}
 }
 

@@ -8,9 +8,12 @@ const (
 	InOrder Verdict = iota
 	// Gap: events were lost before this one (Tracker.LastGap says how many).
 	Gap
-	// Restart: the script started a new session (a hello with a new session
-	// id, or numbering that started over); numbering restarts here.
-	Restart
+	// Foreign: numbering far behind this session's (it started over): not
+	// this session's event but another sender's, or its successor's whose
+	// hello was lost. The tracker is left as it was, so such events cannot
+	// make the session's own next event look like a gap; who the sender is
+	// is for the engine to find out (the command port knows).
+	Foreign
 	// Duplicate: already seen; drop it.
 	Duplicate
 	// Late: older than events already delivered (reordered on the way); the
@@ -18,41 +21,56 @@ const (
 	Late
 )
 
+// String returns the verdict's name, for logs and test failures.
+func (v Verdict) String() string {
+	switch v {
+	case InOrder:
+		return "in-order"
+	case Gap:
+		return "gap"
+	case Foreign:
+		return "foreign"
+	case Duplicate:
+		return "duplicate"
+	case Late:
+		return "late"
+	}
+	return "unknown"
+}
+
 // window is how far back the tracker remembers which numbers it has seen.
 const window = 4096
 
-// Tracker follows the script's sequence numbers. Not safe for concurrent
-// use: the consumer owns it.
+// Tracker follows the sequence numbers of one script session. It knows
+// nothing of session ids: the engine decides which events belong to the
+// session it follows, and calls Reset when that session changes. Not safe
+// for concurrent use: the consumer owns it.
 type Tracker struct {
-	session  string
-	next     int64 // the next expected number; 0 before the first event
-	seen     [window]int64
-	lastGap  int64
-	started  bool
-	restarts int
+	next    int64 // the next expected number
+	seen    [window]int64
+	lastGap int64
+	started bool
 }
 
 // LastGap is the number of events lost before the last Gap verdict.
 func (t *Tracker) LastGap() int64 { return t.lastGap }
 
-// Session is the session id of the last hello, "" before one.
-func (t *Tracker) Session() string { return t.session }
+// Reset forgets the numbering: the next event observed starts it again
+// (a new session numbers its events from 1, and the first of them the
+// bridge sees may be any of them).
+func (t *Tracker) Reset() {
+	t.started = false
+	t.lastGap = 0
+}
 
 // Observe classifies ev and updates the tracker.
 func (t *Tracker) Observe(ev *Event) Verdict {
 	if ev.Seq == 0 {
 		return InOrder
 	}
-	if ev.Path == "/live/hello" && len(ev.Args) > 0 {
-		if id, ok := ev.Args[0].(string); ok && id != t.session {
-			t.session = id
-			t.reset(ev.Seq)
-			return Restart
-		}
-	}
 	switch {
 	case !t.started:
-		t.reset(ev.Seq)
+		t.start(ev.Seq)
 		return InOrder
 	case ev.Seq == t.next:
 		t.mark(ev.Seq)
@@ -66,10 +84,8 @@ func (t *Tracker) Observe(ev *Event) Verdict {
 	}
 	// Older than expected.
 	if t.next-ev.Seq > window || ev.Seq <= 2 && t.next > 64 {
-		// Numbering started over without a hello we saw (the hello was
-		// lost): a restart, not a flood of duplicates.
-		t.reset(ev.Seq)
-		return Restart
+		// Numbering that started over: not a flood of duplicates.
+		return Foreign
 	}
 	if t.seen[ev.Seq%window] == ev.Seq {
 		return Duplicate
@@ -78,12 +94,11 @@ func (t *Tracker) Observe(ev *Event) Verdict {
 	return Late
 }
 
-func (t *Tracker) reset(seq int64) {
+func (t *Tracker) start(seq int64) {
 	t.started = true
 	t.seen = [window]int64{}
 	t.mark(seq)
 	t.next = seq + 1
-	t.restarts++
 }
 
 func (t *Tracker) mark(seq int64) { t.seen[seq%window] = seq }
