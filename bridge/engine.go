@@ -70,6 +70,19 @@ const (
 	resyncTimeout  = 15 * time.Second // one SNAPSHOT of a big Set, with room to spare
 )
 
+// Timeouts of the HTTP server. WebSocket connections are hijacked from it,
+// so these bound only plain requests (/state, /status, /metrics, /healthz)
+// and the upgrade request itself.
+const (
+	// httpReadHeaderTimeout: a client that opened a connection must send
+	// its request line and headers within this.
+	httpReadHeaderTimeout = 10 * time.Second
+	// httpIdleTimeout: a keep-alive connection with no new request is
+	// closed after this, so idle clients (a dashboard that polled once, a
+	// local program holding connections open) cannot pile up sockets.
+	httpIdleTimeout = 2 * time.Minute
+)
+
 // ErrNotRunning is returned by calls that need a started engine.
 var ErrNotRunning = errors.New("bridge engine is not running")
 
@@ -96,6 +109,9 @@ type Engine struct {
 	applyWarn  throttle      // owned by the event loop
 	logTimer   atomic.Bool   // a notify is scheduled for held-back log lines
 	foreign    atomic.Uint64 // events dropped as another session's (issue 10 item 2)
+
+	// httpIdle overrides httpIdleTimeout (tests set it before Start).
+	httpIdle time.Duration
 
 	mu      sync.Mutex
 	st      liveState
@@ -776,7 +792,11 @@ func (e *Engine) httpLoop(ctx context.Context) {
 		e.st.wsPort.addr = ln.Addr().String()
 		e.mu.Unlock()
 		e.setBind(&e.st.wsPort, true, "")
-		srv := &http.Server{Handler: e.hub.Handler(ctx), ReadHeaderTimeout: 10 * time.Second}
+		idle := e.httpIdle
+		if idle <= 0 {
+			idle = httpIdleTimeout
+		}
+		srv := &http.Server{Handler: e.hub.Handler(ctx), ReadHeaderTimeout: httpReadHeaderTimeout, IdleTimeout: idle}
 		go func() {
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
