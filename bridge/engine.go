@@ -285,21 +285,14 @@ func (e *Engine) Resync(ctx context.Context) error {
 	sent := time.Now()
 	e.mu.Lock()
 	e.st.gate.taken(sent)
-	before := e.st.link.confirmed
 	e.mu.Unlock()
 	var res mirror.ResyncResult
 	snap, err := e.client.Snapshot(ctx)
 	if err != nil {
 		res, err = e.sync.Abort(), fmt.Errorf("resync: %w", err)
 	} else {
-		out := e.answered(snap.SessionID, "", sent)
+		e.answered(snap.SessionID, "", sent, true)
 		res, err = e.sync.Complete(snap)
-		if out.changed && before != "" {
-			// The script restarted while the snapshot was in flight: events
-			// buffered meanwhile were taken for the old session's, so the
-			// replay may be wrong. The new session's own snapshot fixes it.
-			e.requestUrgent()
-		}
 	}
 	// Clients get the mirror as it now is, in order with the events: the
 	// event loop sends the snapshot frame (see sendSnapshot).
@@ -325,8 +318,8 @@ func (e *Engine) Resync(ctx context.Context) error {
 }
 
 // answered gives a PING or SNAPSHOT reply (sent at sent) to the link and
-// carries out what it decides, except a SNAPSHOT reply's own resync.
-func (e *Engine) answered(session, version string, sent time.Time) linkOut {
+// carries out what it decides.
+func (e *Engine) answered(session, version string, sent time.Time, snapshot bool) {
 	e.mu.Lock()
 	prev := e.st.link.confirmed
 	out := e.st.link.answered(session, version, sent)
@@ -337,12 +330,17 @@ func (e *Engine) answered(session, version string, sent time.Time) linkOut {
 	}
 	if out.changed {
 		e.log.Info("the command port confirms a new session", "session", now, "was", prev)
-		e.requestUrgent()
+		// A SNAPSHOT reply loads the new session itself, unless another
+		// session was followed while it was in flight: then the events
+		// buffered meanwhile were taken for that one's and the replay may
+		// be wrong, and the new session's own snapshot fixes it.
+		if !snapshot || prev != "" {
+			e.requestUrgent()
+		}
 	}
 	if out.snapshot {
 		e.requestResync()
 	}
-	return out
 }
 
 // sendSnapshot broadcasts the mirror; called only by the event loop, so the
@@ -864,7 +862,7 @@ func (e *Engine) ping(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	if err == nil {
-		e.answered(reply.SessionID, reply.Version, sent)
+		e.answered(reply.SessionID, reply.Version, sent, false)
 	}
 }
 

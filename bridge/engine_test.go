@@ -552,6 +552,7 @@ type standIn struct {
 	state     []byte // SNAPSHOT's state
 	snapshots []time.Time
 	pings     int
+	noPingID  bool // answer PING as scripts did before it carried the session id
 }
 
 func startStandIn(t *testing.T, session string) *standIn {
@@ -574,6 +575,9 @@ func startStandInAt(t *testing.T, addr, session string) *standIn {
 		case "PING":
 			s.pings++
 			reply = map[string]any{"success": true, "pong": true, "version": "test", "session_id": s.session}
+			if s.noPingID {
+				delete(reply.(map[string]any), "session_id")
+			}
 		case "SNAPSHOT":
 			s.snapshots = append(s.snapshots, time.Now())
 			reply = map[string]any{"success": true, "session_id": s.session, "seq": s.seq, "state": json.RawMessage(s.state)}
@@ -883,6 +887,27 @@ func TestScriptRestartConfirmedByCommandPortIsFollowed(t *testing.T) {
 	}
 	if snaps, _ := cmd.counts(); snaps != 2 {
 		t.Fatalf("%d SNAPSHOT requests, want 2 (one per session)", snaps)
+	}
+}
+
+// Issue 10 item 2: a command port whose PING names no session (a script
+// from before PING carried it, or bridgebench's stand-in) is asked once for
+// SNAPSHOT instead, whose session id then confirms the session.
+func TestPingWithoutSessionIDIsConfirmedBySnapshot(t *testing.T) {
+	cmd := startStandIn(t, "oldscript")
+	cmd.mu.Lock()
+	cmd.noPingID = true
+	cmd.mu.Unlock()
+	e := startEngine(t, Config{CommandAddr: cmd.addr})
+	out := newOSCOut(t, e)
+	out.send(t, 1, "/live/hello", "oldscript", "0.9", "11.3")
+	testkit.WaitFor(t, "the session confirmed by SNAPSHOT", 5*time.Second, func() bool {
+		return e.Status().SessionID == "oldscript" && e.mirror.SessionID() == "oldscript"
+	})
+	out.send(t, 2, "/live/transport/tempo", 97.0)
+	testkit.WaitFor(t, "its events", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 97 })
+	if snaps, _ := cmd.counts(); snaps != 1 {
+		t.Fatalf("%d SNAPSHOT requests, want 1", snaps)
 	}
 }
 
