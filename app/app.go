@@ -254,12 +254,26 @@ func (u *ui) notifyTransition(from, to bridge.ConnState) {
 	if !u.fa.Preferences().Bool("notifications") {
 		return
 	}
-	switch {
-	case to == bridge.StateStreaming && from != bridge.StateDegraded:
-		u.fa.SendNotification(fyne.NewNotification("VimAbl", "Live connected"))
-	case from == bridge.StateStreaming && to != bridge.StateDegraded:
-		u.fa.SendNotification(fyne.NewNotification("VimAbl", "Live disconnected"))
+	if msg := transitionNotice(from, to); msg != "" {
+		u.fa.SendNotification(fyne.NewNotification("VimAbl", msg))
 	}
+}
+
+// transitionNotice is the notification for a change of state, "" for none:
+// only crossing between connected and not connected is worth one. Degraded
+// and two-scripts streams are still connected to Live.
+func transitionNotice(from, to bridge.ConnState) string {
+	switch {
+	case liveConnected(to) && !liveConnected(from):
+		return "Live connected"
+	case liveConnected(from) && !liveConnected(to):
+		return "Live disconnected"
+	}
+	return ""
+}
+
+func liveConnected(s bridge.ConnState) bool {
+	return s == bridge.StateStreaming || s == bridge.StateDegraded || s == bridge.StateTwoScripts
 }
 
 // checkInstall inspects the install state every few seconds, off the UI thread.

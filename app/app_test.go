@@ -64,9 +64,32 @@ func TestTrayMenuFollowsState(t *testing.T) {
 		t.Error("Start at Login must be checked when enabled")
 	}
 	for st, icon := range map[bridge.ConnState]string{bridge.StateNotInstalled: "not-installed", bridge.StateWaiting: "waiting",
-		bridge.StateReachable: "waiting", bridge.StateStreaming: "streaming", bridge.StateDegraded: "problem", bridge.StatePortConflict: "problem"} {
+		bridge.StateReachable: "waiting", bridge.StateStreaming: "streaming", bridge.StateDegraded: "problem", bridge.StatePortConflict: "problem",
+		bridge.StatePortError: "problem", bridge.StateTwoScripts: "problem"} {
 		if got := trayState(View{Status: bridge.Status{State: st}}); got != icon {
 			t.Errorf("%v → %s, want %s", st, got, icon)
+		}
+	}
+}
+
+// A second script streaming, or a burst of lost events, is no disconnect:
+// only crossing between connected and not connected notifies.
+func TestTransitionNotice(t *testing.T) {
+	for _, c := range []struct {
+		from, to bridge.ConnState
+		want     string
+	}{
+		{bridge.StateWaiting, bridge.StateStreaming, "Live connected"},
+		{bridge.StateReachable, bridge.StateTwoScripts, "Live connected"},
+		{bridge.StateStreaming, bridge.StateTwoScripts, ""},
+		{bridge.StateTwoScripts, bridge.StateStreaming, ""},
+		{bridge.StateStreaming, bridge.StateDegraded, ""},
+		{bridge.StateDegraded, bridge.StateWaiting, "Live disconnected"},
+		{bridge.StateTwoScripts, bridge.StatePortConflict, "Live disconnected"},
+		{bridge.StateWaiting, bridge.StatePortError, ""},
+	} {
+		if got := transitionNotice(c.from, c.to); got != c.want {
+			t.Errorf("%v → %v: %q, want %q", c.from, c.to, got, c.want)
 		}
 	}
 }

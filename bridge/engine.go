@@ -12,15 +12,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vimabl/vimabl/bridge/livelog"
 	"github.com/vimabl/vimabl/bridge/metrics"
 	"github.com/vimabl/vimabl/bridge/mirror"
 	"github.com/vimabl/vimabl/bridge/oscin"
+	"github.com/vimabl/vimabl/bridge/portowner"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
 	"github.com/vimabl/vimabl/bridge/wshub"
 )
@@ -108,7 +112,6 @@ type Engine struct {
 	trackerGen int           // the link generation the tracker follows; owned by the event loop
 	applyWarn  throttle      // owned by the event loop
 	logTimer   atomic.Bool   // a notify is scheduled for held-back log lines
-	foreign    atomic.Uint64 // events dropped as another session's (issue 10 item 2)
 
 	// httpIdle overrides httpIdleTimeout (tests set it before Start).
 	httpIdle time.Duration
@@ -138,9 +141,12 @@ type liveState struct {
 }
 
 type bindState struct {
-	addr string
-	ok   bool
-	err  string
+	addr     string
+	ok       bool
+	err      string
+	conflict bool      // err is "another program holds the port"
+	fix      string    // what to do about err
+	lookedUp time.Time // when the holder of the port was last looked up
 }
 
 // New checks cfg and returns an engine that is not started yet.
@@ -199,7 +205,7 @@ func New(cfg Config) (*Engine, error) {
 		Status:  e.StatusJSON,
 		Health: func() (bool, string) {
 			s := e.Status()
-			return s.State != StatePortConflict, s.State.String() + ": " + s.Summary
+			return s.State != StatePortConflict && s.State != StatePortError, s.State.String() + ": " + s.Summary
 		},
 		Metrics:        e.c,
 		AllowedOrigins: cfg.AllowedOrigins,
@@ -326,7 +332,7 @@ func (e *Engine) answered(session, version string, sent time.Time, snapshot bool
 	now := e.st.link.confirmed
 	e.mu.Unlock()
 	if out.foreign > 0 {
-		e.foreign.Add(uint64(out.foreign))
+		e.c.ForeignEvents.Add(uint64(out.foreign))
 	}
 	if out.changed {
 		e.log.Info("the command port confirms a new session", "session", now, "was", prev)
@@ -447,7 +453,7 @@ func (e *Engine) eventsLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		r, err := oscin.Listen(e.cfg.EventsAddr, e.c)
 		if err != nil {
-			e.setBind(&e.st.eventsPort, false, bindError("UDP", e.cfg.EventsAddr, "--events-port", err))
+			e.bindFailed(ctx, &e.st.eventsPort, "udp", e.cfg.EventsAddr, err)
 			if !sleep(ctx, rebindEvery) {
 				return
 			}
@@ -456,7 +462,7 @@ func (e *Engine) eventsLoop(ctx context.Context) {
 		e.mu.Lock()
 		e.st.eventsPort.addr = r.LocalAddr().String()
 		e.mu.Unlock()
-		e.setBind(&e.st.eventsPort, true, "")
+		e.bound(&e.st.eventsPort)
 		e.log.Info("listening for events", "addr", r.LocalAddr().String(), "rcvbuf", r.EffectiveBuffer())
 		done := make(chan struct{})
 		go func() { defer close(done); r.Run(ctx) }()
@@ -486,27 +492,96 @@ func (e *Engine) WSAddr() string {
 	return e.st.wsPort.addr
 }
 
-func (e *Engine) setBind(b *bindState, ok bool, msg string) {
+// bound records that a listener is up.
+func (e *Engine) bound(b *bindState) {
 	e.mu.Lock()
-	changed := b.ok != ok || b.err != msg
-	b.ok, b.err = ok, msg
+	changed := !b.ok || b.err != ""
+	b.ok, b.err, b.conflict, b.fix, b.lookedUp = true, "", false, "", time.Time{}
+	addr := b.addr
 	e.mu.Unlock()
 	if changed {
-		if ok {
-			e.log.Info("port bound", "addr", b.addr)
-		} else {
-			e.log.Error(msg)
-		}
+		e.log.Info("port bound", "addr", addr)
 		e.notify()
 	}
 }
 
-func bindError(proto, addr, flag string, err error) string {
-	_, port, _ := net.SplitHostPort(addr)
-	if errors.Is(err, oscin.ErrPortInUse) || isAddrInUse(err) {
-		return fmt.Sprintf("Port %s (%s) is used by another program; VimAbl retries every %v. Quit that program or start VimAbl with %s.", port, proto, rebindEvery, flag)
+// bindFailed records why a listener could not bind. Only "address in use"
+// is a conflict with another program, and then the holder is named where
+// the OS tells (looked up at most every holderLookupEvery: on macOS each
+// lookup starts processes). Any other error is shown as the OS's own words.
+func (e *Engine) bindFailed(ctx context.Context, b *bindState, network, addr string, err error) {
+	conflict := errors.Is(err, oscin.ErrPortInUse) || portowner.IsAddrInUse(err)
+	e.mu.Lock()
+	lookup := conflict && (!b.conflict || time.Since(b.lookedUp) >= holderLookupEvery)
+	msg, fix := b.err, b.fix
+	e.mu.Unlock()
+	switch {
+	case !conflict:
+		msg, fix = bindErrorText(network, addr, err)
+	case lookup:
+		msg, fix = conflictText(network, addr, nil)
+		_, p, _ := net.SplitHostPort(addr)
+		port, _ := strconv.Atoi(p)
+		if o, lerr := portowner.Lookup(ctx, network, port); lerr == nil {
+			msg, fix = conflictText(network, addr, &o)
+		}
 	}
-	return fmt.Sprintf("Cannot listen on %s (%s): %v", addr, proto, err)
+	e.mu.Lock()
+	changed := b.ok || b.err != msg || b.fix != fix
+	b.ok, b.err, b.conflict, b.fix = false, msg, conflict, fix
+	if lookup {
+		b.lookedUp = time.Now()
+	}
+	e.mu.Unlock()
+	if changed {
+		e.log.Error(msg, "err", err)
+		e.notify()
+	}
+}
+
+// osCause is the operating system's part of a bind error ("bind: permission
+// denied"), without the layers of context Go's net package adds.
+func osCause(err error) string {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en.Error()
+	}
+	return err.Error()
+}
+
+// holderLookupEvery spaces the lookups of which process holds a taken port.
+const holderLookupEvery = 10 * time.Second
+
+// conflictText is the sentence and fix for a port another program holds;
+// o is that program where the OS named it, nil otherwise.
+func conflictText(network, addr string, o *portowner.Owner) (msg, fix string) {
+	_, p, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(p)
+	if o != nil {
+		summary, fix := portowner.Describe(network, port, *o)
+		return summary + " VimAbl retries every " + rebindEvery.String() + ".", fix
+	}
+	name, flag := "TCP, WebSocket", "--ws-port"
+	if network == "udp" {
+		name, flag = "UDP", "--events-port"
+	}
+	return fmt.Sprintf("Port %d (%s) is used by another program; VimAbl retries every %v. Quit that program or start VimAbl with %s.", port, name, rebindEvery, flag),
+		portFix(network, addr)
+}
+
+// bindErrorText is the sentence and fix for a bind that failed for another
+// reason than a holder: the OS's error, and what VimAbl cannot do meanwhile.
+func bindErrorText(network, addr string, err error) (msg, fix string) {
+	what := "VimAbl cannot serve WebSocket clients, /state or /status"
+	if network == "udp" {
+		what = "VimAbl cannot receive Live's events"
+	}
+	return fmt.Sprintf("Cannot listen on %s (%s): %s. %s.", addr, strings.ToUpper(network), osCause(err), what),
+		"This system refuses that socket (the error above is its own words; no other program is involved). VimAbl retries every " + rebindEvery.String() + "; if it persists, try another address or port."
 }
 
 func (e *Engine) consume(in <-chan oscin.Datagram) {
@@ -562,7 +637,7 @@ func (e *Engine) handle(ev *oscin.Event) {
 		e.requestPing()
 	}
 	if out.foreign > 0 {
-		e.foreign.Add(uint64(out.foreign))
+		e.c.ForeignEvents.Add(uint64(out.foreign))
 	}
 	if out.verdict != ours {
 		if out.verdict == held && ev.Path == "/live/log" {
@@ -601,7 +676,7 @@ func (e *Engine) handle(ev *oscin.Event) {
 		// Another sender's numbering in the confirmed session's stream (a
 		// second script, or the successor of this one whose hello was
 		// lost): the command port will tell.
-		e.foreign.Add(1)
+		e.c.ForeignEvents.Add(1)
 		e.mu.Lock()
 		ask := e.st.link.hint(ev.Received)
 		e.mu.Unlock()
@@ -780,7 +855,7 @@ func (e *Engine) httpLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		ln, err := net.Listen("tcp", e.cfg.WSAddr)
 		if err != nil {
-			e.setBind(&e.st.wsPort, false, bindError("TCP, WebSocket", e.cfg.WSAddr, "--ws-port", err))
+			e.bindFailed(ctx, &e.st.wsPort, "tcp", e.cfg.WSAddr, err)
 			if !sleep(ctx, rebindEvery) {
 				return
 			}
@@ -789,7 +864,7 @@ func (e *Engine) httpLoop(ctx context.Context) {
 		e.mu.Lock()
 		e.st.wsPort.addr = ln.Addr().String()
 		e.mu.Unlock()
-		e.setBind(&e.st.wsPort, true, "")
+		e.bound(&e.st.wsPort)
 		idle := e.httpIdle
 		if idle <= 0 {
 			idle = httpIdleTimeout
@@ -893,22 +968,22 @@ func (e *Engine) Status() Status {
 		Playing:       sum.Playing,
 		WSClients:     m.WSClients,
 		Ports: []PortStatus{
-			{Name: "events", Addr: st.eventsPort.addr, OK: st.eventsPort.ok, Err: st.eventsPort.err},
-			{Name: "websocket", Addr: st.wsPort.addr, OK: st.wsPort.ok, Err: st.wsPort.err},
+			{Name: "events", Addr: st.eventsPort.addr, OK: st.eventsPort.ok, Err: st.eventsPort.err, Conflict: st.eventsPort.conflict, Fix: st.eventsPort.fix},
+			{Name: "websocket", Addr: st.wsPort.addr, OK: st.wsPort.ok, Err: st.wsPort.err, Conflict: st.wsPort.conflict, Fix: st.wsPort.fix},
 		},
 		LiveLogPath:   st.logPath,
 		LiveLogFound:  st.logFound,
-		ForeignEvents: e.foreign.Load(),
+		ForeignEvents: e.c.ForeignEvents.Load(),
 	}
 	switch {
 	case st.eventsPort.err != "" || st.wsPort.err != "":
-		s.State = StatePortConflict
-		if st.eventsPort.err != "" {
-			s.Summary = st.eventsPort.err
-			s.Fix = portFix("events", e.cfg.EventsAddr)
-		} else {
-			s.Summary = st.wsPort.err
-			s.Fix = portFix("websocket", e.cfg.WSAddr)
+		b := st.eventsPort
+		if b.err == "" {
+			b = st.wsPort
+		}
+		s.State, s.Summary, s.Fix = StatePortError, b.err, b.fix
+		if b.conflict {
+			s.State = StatePortConflict
 		}
 	case two:
 		s.State = StateTwoScripts
@@ -962,11 +1037,11 @@ func (e *Engine) Status() Status {
 
 // portFix says how to get around a port another program holds: which
 // flags move it, and for the events port, that the script must send there too.
-func portFix(name, addr string) string {
+func portFix(network, addr string) string {
 	_, port, _ := net.SplitHostPort(addr)
 	n, _ := strconv.Atoi(port)
 	other := strconv.Itoa(n + 10)
-	if name == "events" {
+	if network == "udp" {
 		return "Quit the program using UDP port " + port + ", or move VimAbl's events to a free port, e.g. " + other +
 			": `vimabl install --events-port " + other + "` (then reload the script in Live) and start VimAbl with `--events-port " + other + "`."
 	}
@@ -989,34 +1064,26 @@ func (e *Engine) StatusJSON() []byte {
 
 // StatusReport is the JSON shape of GET /status.
 type StatusReport struct {
-	State         string         `json:"state"`
-	Summary       string         `json:"summary"`
-	Fix           string         `json:"fix,omitempty"`
-	Installed     bool           `json:"installed"`
-	SessionID     string         `json:"session_id,omitempty"`
-	ScriptVersion string         `json:"script_version,omitempty"`
-	LiveVersion   string         `json:"live_version,omitempty"`
-	CommandAddr   string         `json:"command_addr"`
-	CommandPortOK bool           `json:"command_port_ok"`
-	LastEvent     *time.Time     `json:"last_event,omitempty"`
-	EventsPerSec  float64        `json:"events_per_sec"`
-	Tracks        int            `json:"tracks"`
-	Scenes        int            `json:"scenes"`
-	Tempo         float64        `json:"tempo"`
-	Playing       bool           `json:"playing"`
-	WSClients     int            `json:"ws_clients"`
-	Ports         []PortReport   `json:"ports"`
-	LiveLog       string         `json:"live_log,omitempty"`
-	LiveLogFound  bool           `json:"live_log_found"`
-	Metrics       *StatusMetrics `json:"metrics,omitempty"`
-}
-
-// StatusMetrics is the "metrics" object of GET /status: every figure of
-// metrics.Snapshot, and the engine's count of events dropped as another
-// session's (issue 10 item 2), which metrics.Counters does not hold yet.
-type StatusMetrics struct {
-	metrics.Snapshot
-	ForeignEvents uint64 `json:"foreign_events"`
+	State         string            `json:"state"`
+	Summary       string            `json:"summary"`
+	Fix           string            `json:"fix,omitempty"`
+	Installed     bool              `json:"installed"`
+	SessionID     string            `json:"session_id,omitempty"`
+	ScriptVersion string            `json:"script_version,omitempty"`
+	LiveVersion   string            `json:"live_version,omitempty"`
+	CommandAddr   string            `json:"command_addr"`
+	CommandPortOK bool              `json:"command_port_ok"`
+	LastEvent     *time.Time        `json:"last_event,omitempty"`
+	EventsPerSec  float64           `json:"events_per_sec"`
+	Tracks        int               `json:"tracks"`
+	Scenes        int               `json:"scenes"`
+	Tempo         float64           `json:"tempo"`
+	Playing       bool              `json:"playing"`
+	WSClients     int               `json:"ws_clients"`
+	Ports         []PortReport      `json:"ports"`
+	LiveLog       string            `json:"live_log,omitempty"`
+	LiveLogFound  bool              `json:"live_log_found"`
+	Metrics       *metrics.Snapshot `json:"metrics,omitempty"`
 }
 
 // PortReport is one listener in StatusReport.
@@ -1036,7 +1103,7 @@ func statusJSON(s Status, m *metrics.Snapshot) StatusReport {
 		LiveLogFound: s.LiveLogFound,
 	}
 	if m != nil {
-		r.Metrics = &StatusMetrics{Snapshot: *m, ForeignEvents: s.ForeignEvents}
+		r.Metrics = m
 	}
 	if !s.LastEvent.IsZero() {
 		t := s.LastEvent

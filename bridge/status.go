@@ -24,6 +24,12 @@ const (
 	// two Control Surface slots, or a second Live). The bridge follows the
 	// confirmed one and drops the other's events.
 	StateTwoScripts
+	// StatePortError: a port the bridge needs cannot be bound for another
+	// reason than a program holding it (no permission, an address that is not
+	// on this machine, a socket option the system refuses — as Wine does for
+	// every UDP socket). Kept apart from StatePortConflict so nobody is sent
+	// looking for a program to quit.
+	StatePortError
 )
 
 // String returns a short lower-case name, stable for JSON and tests.
@@ -43,6 +49,8 @@ func (s ConnState) String() string {
 		return "port-conflict"
 	case StateTwoScripts:
 		return "two-scripts"
+	case StatePortError:
+		return "port-error"
 	}
 	return "unknown"
 }
@@ -53,6 +61,12 @@ type PortStatus struct {
 	Addr string // e.g. "127.0.0.1:9002"
 	OK   bool
 	Err  string // the clear sentence when not OK, e.g. "port 9002 is used by another program"
+	// Conflict: Err is "another program holds the port" (rather than any
+	// other bind error).
+	Conflict bool
+	// Fix: what to do about Err, naming the program that holds the port
+	// where the OS tells ("" when Err is "").
+	Fix string
 }
 
 // Status is the engine's view of the world, as the UI and `vimabl status` show it.

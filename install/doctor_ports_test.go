@@ -19,7 +19,7 @@ func TestDoctorNamesVimAblPythonServerOnBridgePorts(t *testing.T) {
 	if !portOwnersVisible() {
 		t.Skip("this OS does not tell which process holds a port")
 	}
-	pid, tcpPort, udpPort := testkit.StartPythonServerStandIn(t)
+	pid, tcpPort, udpPort, _ := testkit.StartPythonServerStandIn(t)
 	o := home(t, "darwin")
 	report := Doctor(context.Background(), DoctorOptions{
 		Options:     o,

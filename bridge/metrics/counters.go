@@ -12,14 +12,17 @@ import (
 // Counters are the bridge's live figures. Counter fields are incremented
 // with atomic adds from any goroutine; Snapshot reads them all at once.
 type Counters struct {
-	Received       atomic.Uint64
-	Decoded        atomic.Uint64
-	Malformed      atomic.Uint64
-	Duplicates     atomic.Uint64
-	Gaps           atomic.Uint64
-	LostEvents     atomic.Uint64
-	OutOfOrder     atomic.Uint64
-	OverflowDrops  atomic.Uint64
+	Received      atomic.Uint64
+	Decoded       atomic.Uint64
+	Malformed     atomic.Uint64
+	Duplicates    atomic.Uint64
+	Gaps          atomic.Uint64
+	LostEvents    atomic.Uint64
+	OutOfOrder    atomic.Uint64
+	OverflowDrops atomic.Uint64
+	// ForeignEvents: events dropped because their session is not the one
+	// the command port confirms (a spoofed hello, a second script).
+	ForeignEvents  atomic.Uint64
 	FramesSent     atomic.Uint64
 	Resyncs        atomic.Uint64
 	ResyncFailures atomic.Uint64
@@ -122,6 +125,7 @@ func (c *Counters) Snapshot(now time.Time) Snapshot {
 		LostEvents:     c.LostEvents.Load(),
 		OutOfOrder:     c.OutOfOrder.Load(),
 		OverflowDrops:  c.OverflowDrops.Load(),
+		ForeignEvents:  c.ForeignEvents.Load(),
 		WSClients:      int(c.WSClients.Load()),
 		FramesSent:     c.FramesSent.Load(),
 		Resyncs:        c.Resyncs.Load(),
@@ -244,6 +248,7 @@ func (c *Counters) WritePrometheus(w io.Writer, now time.Time) error {
 		one("vimabl_events_lost_total", "counter", "Events missing in those gaps.", float64(s.LostEvents)),
 		one("vimabl_events_out_of_order_total", "counter", "Events that arrived after newer ones.", float64(s.OutOfOrder)),
 		one("vimabl_events_overflow_total", "counter", "Datagrams dropped because the hand-off queue was full.", float64(s.OverflowDrops)),
+		one("vimabl_events_foreign_total", "counter", "Events dropped because their session is not the one the command port confirms.", float64(s.ForeignEvents)),
 		one("vimabl_events_per_second", "gauge", "Events decoded in the last complete second.", s.EventsPerSec1s),
 		one("vimabl_events_per_second_10s", "gauge", "Mean events per second over the last ten seconds.", s.EventsPerSec10s),
 		one("vimabl_event_latency_p50_seconds", "gauge", "Median script-to-bridge latency (recent window).", s.LatencyP50.Seconds()),

@@ -18,6 +18,7 @@ type Snapshot struct {
 	LostEvents     uint64 `json:"lost_events"` // events missing in those gaps
 	OutOfOrder     uint64 `json:"out_of_order"`
 	OverflowDrops  uint64 `json:"overflow_drops"` // events dropped because the hand-off queue was full
+	ForeignEvents  uint64 `json:"foreign_events"` // events of a session the command port does not confirm
 
 	EventsPerSec1s  float64 `json:"events_per_sec_1s"`
 	EventsPerSec10s float64 `json:"events_per_sec_10s"`

@@ -16,7 +16,7 @@ import (
 // issue 11: a port held by a process whose command line is VimAbl's Python
 // server's is named, with its pid, and recognised, for TCP and for UDP.
 func TestLookupFindsVimAblPythonServer(t *testing.T) {
-	pid, tcpPort, udpPort := testkit.StartPythonServerStandIn(t)
+	pid, tcpPort, udpPort, _ := testkit.StartPythonServerStandIn(t)
 	for _, c := range []struct {
 		network string
 		port    int
@@ -52,7 +52,7 @@ func TestLookupFindsVimAblPythonServer(t *testing.T) {
 // issue 11: TCP counts listeners only: the local port of a client
 // connection is not "held" in the sense a bind conflict means.
 func TestLookupTCPIgnoresClientSockets(t *testing.T) {
-	_, tcpPort, _ := testkit.StartPythonServerStandIn(t)
+	_, tcpPort, _, _ := testkit.StartPythonServerStandIn(t)
 	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", tcpPort))
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 )
@@ -28,8 +29,9 @@ sys.stdin.read()
 
 // StartPythonServerStandIn starts a real process that looks like VimAbl's
 // old Python server and holds a TCP and a UDP loopback port, and returns its
-// pid and ports once both are bound. It is killed when the test ends.
-func StartPythonServerStandIn(t testing.TB) (pid, tcpPort, udpPort int) {
+// pid and ports once both are bound. It is killed when the test ends, or
+// earlier by stop (which returns once the process is gone and its ports free).
+func StartPythonServerStandIn(t testing.TB) (pid, tcpPort, udpPort int, stop func()) {
 	t.Helper()
 	python, err := exec.LookPath("python3")
 	if err != nil {
@@ -48,11 +50,15 @@ func StartPythonServerStandIn(t testing.TB) (pid, tcpPort, udpPort int) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			stdin.Close()
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
 	line := make(chan string, 1)
 	go func() {
 		l, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -66,5 +72,5 @@ func StartPythonServerStandIn(t testing.TB) (pid, tcpPort, udpPort int) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("timed out after 10s waiting for the stand-in to bind its ports")
 	}
-	return pid, tcpPort, udpPort
+	return pid, tcpPort, udpPort, stop
 }

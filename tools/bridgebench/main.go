@@ -477,7 +477,7 @@ func answerCommands(port int) (stop func()) {
 		fail("building the benchmark's Set: %v", err)
 	}
 	snap, _ := json.Marshal(map[string]any{"success": true, "session_id": "benchsession", "seq": 1, "state": json.RawMessage(m.JSON())})
-	ping := []byte(`{"success": true, "pong": true, "version": "bench"}`)
+	ping := []byte(`{"success": true, "pong": true, "version": "bench", "session_id": "benchsession"}`) // the real script names its session: the bridge follows only a confirmed one
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		fail("command port stand-in: %v", err)
