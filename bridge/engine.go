@@ -1092,6 +1092,9 @@ type PortReport struct {
 	Addr  string `json:"addr"`
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+	// Conflict: another program holds the port (only then is it "in use").
+	Conflict bool   `json:"conflict,omitempty"`
+	Fix      string `json:"fix,omitempty"`
 }
 
 func statusJSON(s Status, m *metrics.Snapshot) StatusReport {
@@ -1110,7 +1113,7 @@ func statusJSON(s Status, m *metrics.Snapshot) StatusReport {
 		r.LastEvent = &t
 	}
 	for _, p := range s.Ports {
-		r.Ports = append(r.Ports, PortReport{Name: p.Name, Addr: p.Addr, OK: p.OK, Error: p.Err})
+		r.Ports = append(r.Ports, PortReport{Name: p.Name, Addr: p.Addr, OK: p.OK, Error: p.Err, Conflict: p.Conflict, Fix: p.Fix})
 	}
 	return r
 }
