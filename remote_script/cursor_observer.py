@@ -90,10 +90,13 @@ class CursorObserver(object):
 
     def _highlight(self):
         slot = self.mgr.song.view.highlighted_clip_slot
-        if slot is None:
+        if slot is None or slot == None:  # noqa: E711 -- none, or deleted
             return NO_SLOT
         obs = self.mgr.slot_by_key.get(self.mgr.key(slot))
         if obs is None:
             return NO_SLOT
-        return (obs.track_obs.index, obs.scene_index, bool(slot.has_clip), slot.playing_status == 1,
-                bool(slot.is_triggered))
+        from .observers import PLAYING, RECORDING, TRIGGERED, slot_status
+
+        status = slot_status(slot)
+        return (obs.track_obs.index, obs.scene_index, bool(slot.has_clip), status in (PLAYING, RECORDING),
+                status == TRIGGERED)

@@ -63,9 +63,37 @@ def read_param(p):
     return (str(p.name), float(p.value), float(p.min), float(p.max))
 
 
+def valid(obj):
+    """Whether ``obj`` is a live Live object: Ableton's liveobj_valid
+    (ableton/v2/base/live_api_utils.py). A deleted object compares equal to
+    None while ``obj is None`` stays false."""
+    return obj is not None and obj != None  # noqa: E711
+
+
+STOPPED, PLAYING, TRIGGERED, RECORDING = 0, 1, 2, 3
+
+
+def slot_status(slot):
+    """What a slot shows: 0 stopped, 1 playing, 2 triggered, 3 recording.
+
+    Read from the slot's clip when it has one -- ClipSlot.playing_status
+    describes a Group Track's clips and is 0 for every other slot (LOM
+    ClipSlot) -- and from the slot itself otherwise (an empty slot blinks
+    when its stop or record button is triggered; a group slot reports its
+    tracks' clips). The same reading as Ableton's ClipSlotComponent."""
+    target = slot.clip if slot.has_clip else slot
+    if target.is_triggered:
+        return TRIGGERED
+    if target.is_recording:
+        return RECORDING
+    if target.is_playing:
+        return PLAYING
+    return STOPPED
+
+
 def read_slot(slot):
     """(has_clip, has_stop_button, playing_status, color) of a clip slot."""
-    return (bool(slot.has_clip), bool(slot.has_stop_button), int(slot.playing_status), _color(slot))
+    return (bool(slot.has_clip), bool(slot.has_stop_button), slot_status(slot), _color(slot))
 
 
 def read_clip(clip):
@@ -187,6 +215,8 @@ class Registry(object):
     def remove(self, handle):
         subject, prop, callback, arg = handle
         self.count -= 1
+        if not valid(subject):
+            return  # deleted in Live: its listeners went with it
         try:
             if arg is None:
                 if getattr(subject, "%s_has_listener" % prop)(callback):
@@ -257,15 +287,20 @@ class SlotObserver(_Node):
         self.scene_index = -1
         self.clip = None
         self.clip_handles = []
+        self.status = STOPPED  # what receivers were last told
 
     def register(self):
         s = self.slot
         self.listen(s, "has_clip", self._on_has_clip)
         self.listen(s, "has_stop_button", self._on_has_stop)
+        # The slot's own play state: a group slot's, or an empty slot's
+        # blinking stop / record button (LOM ClipSlot).
         self.listen(s, "playing_status", self._on_playing_status)
+        self.listen(s, "is_triggered", self._on_playing_status)
         self.listen(s, "color", self._on_color)
         if s.has_clip:
             self._watch_clip(s.clip)
+        self.status = slot_status(s)
 
     def unregister(self):
         self.alive = False
@@ -280,6 +315,10 @@ class SlotObserver(_Node):
             reg.add(clip, "color", self._on_clip_color),
             reg.add(clip, "muted", self._on_clip_muted),
             reg.add(clip, "looping", self._on_clip_looping),
+            # A clip's play state: playing_status notifies triggered,
+            # playing and stopped; is_recording the recording.
+            reg.add(clip, "playing_status", self._on_playing_status),
+            reg.add(clip, "is_recording", self._on_playing_status),
         ]
 
     def _unwatch_clip(self):
@@ -301,12 +340,16 @@ class SlotObserver(_Node):
             self.mgr.emit("/live/clip/added", (t, sc) + read_clip(clip))
         else:
             self.mgr.emit("/live/clip/removed", (t, sc))
+        self._on_playing_status()
 
     def _on_has_stop(self):
         self.mgr.emit("/live/clip_slot/has_stop", self.where() + (bool(self.slot.has_stop_button),))
 
     def _on_playing_status(self):
-        self.mgr.emit("/live/clip_slot/playing_status", self.where() + (int(self.slot.playing_status),))
+        status = slot_status(self.slot)
+        if status != self.status:
+            self.status = status
+            self.mgr.emit("/live/clip_slot/playing_status", self.where() + (status,))
 
     def _on_color(self):
         self.mgr.emit("/live/clip_slot/color", self.where() + (_color(self.slot),))
@@ -331,6 +374,7 @@ class SlotObserver(_Node):
         """clip_slot/created (and clip/added) with the slot's whole state."""
         t, sc = self.where()
         state = read_slot(self.slot)
+        self.status = state[2]
         self.mgr.emit("/live/clip_slot/created", (t, sc) + state)
         if state[0]:
             self.mgr.emit("/live/clip/added", (t, sc) + read_clip(self.slot.clip))
@@ -399,6 +443,7 @@ class TrackObserver(_Node):
         self.index = -1
         self.devices = []
         self.slots = []
+        self.rows = 0  # len(track.clip_slots) as Live last announced it
         self.armable = False
         self.volume = None
 
@@ -420,8 +465,8 @@ class TrackObserver(_Node):
             d.index = i
             d.register()
         if self.kind in REGULAR:
-            self.listen(t, "clip_slots", self.sync_slots)
-            self.sync_slots()
+            self.listen(t, "clip_slots", self._on_clip_slots)
+            self._register_slots()
 
     def unregister(self):
         self.alive = False
@@ -508,33 +553,16 @@ class TrackObserver(_Node):
         for i, d in enumerate(self.devices):
             d.index = i
 
-    def sync_slots(self):
-        """Match slot observers to the track's clip slots, silently.
+    def _on_clip_slots(self):
+        self.rows = len(self.track.clip_slots)
+        self.mgr.sync_grid()
 
-        Slot events for new scenes are sent by the scenes handler (Live may
-        notify clip_slots before or after scenes); this only keeps listeners
-        and indices right.
-        """
+    def _register_slots(self):
+        """Slot observers for the track's clip slots as they are now (quiet)."""
         mgr = self.mgr
         slots = list(self.track.clip_slots)
-        keys = [mgr.key(s) for s in slots]
-        if keys == [s.key for s in self.slots]:
-            return
-        old = dict((s.key, s) for s in self.slots)
-        fresh = []
-        for i, (k, slot) in enumerate(zip(keys, slots)):
-            obs = old.pop(k, None)
-            if obs is None:
-                obs = SlotObserver(self, slot)
-                obs.scene_index = i
-                obs.register()
-                mgr.slot_by_key[k] = obs
-            obs.scene_index = i
-            fresh.append(obs)
-        for obs in old.values():
-            mgr.slot_by_key.pop(obs.key, None)
-            obs.unregister()
-        self.slots = fresh
+        self.rows = len(slots)
+        self.slots = [mgr.new_slot(self, slot, i) for i, slot in enumerate(slots)]
 
     def emit_full(self):
         """track/added with the whole track: devices, slots and clips."""
@@ -567,6 +595,8 @@ class ObserverManager(object):
         self._song_handles = []
         self._batch_depth = 0
         self._batch_id = 0
+        self.scene_rows = 0  # len(song.scenes) as Live last announced it
+        self._grid_pending = False
         self._next_slow_poll = 0.0
         self.cursor = CursorObserver(self)
         # What receivers were last told (None: nothing yet).
@@ -604,6 +634,7 @@ class ObserverManager(object):
         h.append(reg.add(song, "is_playing", self._on_playing))
         h.append(reg.add(song, "tempo", self._on_tempo))
         h.append(reg.add(self.application.view, "is_view_visible", self._on_view, "Session"))
+        self.scene_rows = len(song.scenes)
         for t in song.tracks:
             self.regular.append(self._new_track(t, regular_kind(t)))
         for t in song.return_tracks:
@@ -637,6 +668,7 @@ class ObserverManager(object):
             self.registry.remove(handle)
         self._song_handles = []
         self.regular, self.returns, self.master, self.scenes = [], [], None, []
+        self._grid_pending = False
         self.track_by_key.clear()
         self.scene_by_key.clear()
         self.slot_by_key.clear()
@@ -646,7 +678,18 @@ class ObserverManager(object):
 
     def flush(self):
         """Send pending trailing edges now (before a snapshot, on shutdown)."""
+        if self._grid_pending:
+            self._resync_grid()
         self.debouncer.flush_all()
+
+    def _resync_grid(self):
+        """A scene edit whose notifications never all came (a safety net:
+        Live's edits end agreeing): read the lengths from Live itself."""
+        self.scene_rows = len(self.song.scenes)
+        for t in self.regular:
+            if t.kind in REGULAR:
+                t.rows = len(t.track.clip_slots)
+        self.sync_grid()
 
     def update(self, now=None):
         """Per-tick work: trailing edges and polling what is not listenable."""
@@ -655,6 +698,8 @@ class ObserverManager(object):
         if now is None:
             now = self.clock()
         self.debouncer.flush_due(now)
+        if self._grid_pending:
+            self._resync_grid()
         if now >= self._next_slow_poll:
             self._next_slow_poll = now + 0.5
             self._slow_poll()
@@ -774,42 +819,86 @@ class ObserverManager(object):
             self.cursor.check(force=True)
 
     def _on_scenes(self):
+        self.scene_rows = len(self.song.scenes)
+        self.sync_grid()
+
+    def new_slot(self, track_obs, slot, row):
+        obs = SlotObserver(track_obs, slot)
+        obs.scene_index = row
+        obs.register()
+        self.slot_by_key[obs.key] = obs
+        return obs
+
+    def _drop_slot(self, obs):
+        self.slot_by_key.pop(obs.key, None)
+        obs.unregister()
+
+    def sync_grid(self):
+        """Bring scenes and every track's slot observers to Live's grid.
+
+        Live announces one scene edit as several notifications -- the scene
+        list, and each track's clip slots -- in an order that is not
+        guaranteed, and a listener may run before the other lists have
+        changed. Nothing is done until every track's clip slots (as last
+        announced) are as many as the scenes; the last notification of the
+        edit then finds them agreeing and sends the scene events, and slot
+        events for the rows they bring, in one batch.
+        """
+        grid = [t for t in self.regular if t.kind in REGULAR]
+        if any(t.rows != self.scene_rows for t in grid):
+            self._grid_pending = True
+            return
+        self._grid_pending = False
         new = list(self.song.scenes)
-        new_keys = [self.key(s) for s in new]
-        old_keys = [s.key for s in self.scenes]
-        if new_keys == old_keys:
+        new_keys = [self.key(sc) for sc in new]
+        old_keys = [sc.key for sc in self.scenes]
+        live = [list(t.track.clip_slots) for t in grid]
+        live_keys = [[self.key(x) for x in slots] for slots in live]
+        if new_keys == old_keys and all(k == [o.key for o in t.slots] for t, k in zip(grid, live_keys)):
             return
         by_key = dict(zip(new_keys, new))
-        final_index = dict((k, i) for i, k in enumerate(new_keys))
+        final_row = dict((k, i) for i, k in enumerate(new_keys))
         with self.batch():
             for op in plan_list_edit(old_keys, new_keys):
                 if op[0] == "remove":
-                    obs = self.scenes.pop(op[1])
+                    j = op[1]
+                    obs = self.scenes.pop(j)
                     self.scene_by_key.pop(obs.key, None)
                     obs.unregister()
                     self._renumber_scenes()
-                    self.emit("/live/scene/removed", (op[1],))
+                    self.emit("/live/scene/removed", (j,))
+                    for t in grid:
+                        self._drop_slot(t.slots.pop(j))
                 elif op[0] == "move":
-                    obs = self.scenes.pop(op[1])
-                    self.scenes.insert(op[2], obs)
+                    j, to = op[1], op[2]
+                    obs = self.scenes.pop(j)
+                    self.scenes.insert(to, obs)
                     self._renumber_scenes()
-                    self.emit("/live/scene/reordered", (op[2], str(obs.scene.name), op[1]))
+                    self.emit("/live/scene/reordered", (to, str(obs.scene.name), j))
+                    for t in grid:
+                        t.slots.insert(to, t.slots.pop(j))
                 else:
-                    scene = by_key[op[2]]
+                    at, key = op[1], op[2]
+                    scene = by_key[key]
                     obs = self._new_scene(scene)
-                    self.scenes.insert(op[1], obs)
+                    self.scenes.insert(at, obs)
                     self._renumber_scenes()
-                    self.emit("/live/scene/added", (op[1], str(scene.name), _color(scene)))
+                    self.emit("/live/scene/added", (at, str(scene.name), _color(scene)))
                     # The new row's slots, read where Live has them now.
-                    live_row = final_index[op[2]]
-                    for t in self.regular:
-                        slot = t.track.clip_slots[live_row]
-                        state = read_slot(slot)
-                        self.emit("/live/clip_slot/created", (t.index, op[1]) + state)
-                        if state[0]:
-                            self.emit("/live/clip/added", (t.index, op[1]) + read_clip(slot.clip))
-            for t in self.regular:
-                t.sync_slots()
+                    for t, slots in zip(grid, live):
+                        slot_obs = self.new_slot(t, slots[final_row[key]], at)
+                        t.slots.insert(at, slot_obs)
+                        for i, o in enumerate(t.slots):
+                            o.scene_index = i
+                        slot_obs.emit_full()
+            for t, slots, keys in zip(grid, live, live_keys):
+                for i, o in enumerate(t.slots):
+                    o.scene_index = i
+                    if o.key != keys[i]:
+                        # A slot Live replaced in place: send it whole.
+                        self._drop_slot(o)
+                        t.slots[i] = self.new_slot(t, slots[i], i)
+                        t.slots[i].emit_full()
             self.cursor.check(force=True)
 
 
@@ -888,10 +977,11 @@ def snapshot_state(song, application, key=None):
         "clip_slot": None,
     }
     hl = view.highlighted_clip_slot
-    if hl is not None and key(hl) in slot_index:
+    if valid(hl) and key(hl) in slot_index:
         t, s = slot_index[key(hl)]
+        status = slot_status(hl)
         cursor["clip_slot"] = {"track": t, "scene": s, "has_clip": bool(hl.has_clip),
-                               "is_playing": hl.playing_status == 1, "is_triggered": bool(hl.is_triggered)}
+                               "is_playing": status in (PLAYING, RECORDING), "is_triggered": status == TRIGGERED}
     return {
         "view": read_view(application),
         "project_path": read_file_path(song),

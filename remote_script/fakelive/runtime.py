@@ -11,6 +11,7 @@ import collections
 import datetime
 import importlib
 import os
+import random
 import sys
 import threading
 import time
@@ -28,12 +29,28 @@ class CInstance(object):
         self.runtime = runtime
 
     def song(self):
-        return self.runtime.song
+        # A fresh wrapper on every call, as Live's own is.
+        return self.runtime.song._wrapper()
 
 
 class FakeLive(object):
-    def __init__(self, log_path=None, version=(12, 1, 5)):
+    """``version`` is the Live version simulated (what the Live API offers
+    follows it: Song.file_path from 11.3 on). ``seed`` seeds the order in
+    which structural edits notify (``first``); None takes it from the
+    environment variable FAKELIVE_SEED, else 1, so every run is repeatable
+    and a failing order can be replayed."""
+
+    def __init__(self, log_path=None, version=(12, 1, 5), seed=None):
         self.main_ident = threading.get_ident()
+        self.version = tuple(version)
+        if seed is None:
+            seed = int(os.environ.get("FAKELIVE_SEED", "1"))
+        self.seed = seed
+        self.rng = random.Random(seed)
+        # Tests may pin an order: {"scenes": True} means the scene list
+        # notifies before the tracks' clip slots; {"tracks": False} means
+        # visible_tracks notifies before tracks.
+        self.order = {}
         self.violations = 0  # Live API calls made off the main thread
         self.notifying = 0  # depth of listener calls in progress
         self.errors = 0  # exceptions written to Log.txt as RemoteScriptError
@@ -47,7 +64,6 @@ class FakeLive(object):
         self.application = Live.Application(version)
         self.song = Live.Song()
         self.script = None
-        self._scheduled = []  # [ticks_left, callback, parameter]
         self._deferred = []  # the fake's own next-tick work (a fired clip starts playing)
         self._calls = collections.deque()  # work handed over by other threads
         self._wake = threading.Event()
@@ -133,7 +149,6 @@ class FakeLive(object):
             script.disconnect()
         except Exception:
             self.report_exception("disconnect")
-        self._scheduled = []
         self.flush_log()
 
     def replace_set(self, build=None):
@@ -142,7 +157,9 @@ class FakeLive(object):
         if self.script is not None:
             path = os.path.dirname(os.path.abspath(sys.modules[type(self.script).__module__].__file__))
         self.unload_script()
-        self.song = Live.Song()
+        old, self.song = self.song, Live.Song()
+        old._kill()  # every object of the closed Set dies
+        self._deferred = []
         if build is not None:
             build(self)
         if path is not None:
@@ -155,15 +172,38 @@ class FakeLive(object):
             self.violations += 1
             raise RuntimeError("Live API accessed off the main thread: %s" % what)
 
-    def schedule(self, ticks, callback, parameter=None):
-        self._scheduled.append([ticks, callback, parameter])
+    def first(self, what):
+        """Whether ``what`` ("scenes", "tracks") notifies first in a
+        structural edit: pinned by ``self.order``, else a seeded coin."""
+        if what in self.order:
+            return bool(self.order[what])
+        return self.rng.random() < 0.5
 
     def defer(self, fn):
+        """The fake's own work for its next tick (a launched clip starts)."""
         self._deferred.append(fn)
+
+    def stall(self, until, timeout):
+        """Live's main thread is busy (a menu is open in Live 12, a plug-in
+        window loads): no tick, no listener, no handed-over call until
+        ``until()`` is true or ``timeout`` seconds pass. ``until`` is called
+        from here, so it must not touch Live. Returns until()'s last value."""
+        self._check_main("stall")
+        deadline = time.monotonic() + timeout
+        self.flush_log()
+        while not until():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return bool(until())
+            # Not a synchronisation: the main thread is simulated busy, and
+            # wakes often only to look at until().
+            threading.Event().wait(min(0.005, left))
+        return True
 
     def tick(self):
         """One timer tick: handed-over calls, the fake's own deferred work,
-        scheduled messages, then the script's update_display()."""
+        then the script's update_display() (which runs its scheduled
+        messages and tasks, as _Framework's does)."""
         self._check_main("tick")
         self.ticks += 1
         self._next_tick = time.monotonic() + TICK
@@ -174,19 +214,6 @@ class FakeLive(object):
                 fn()
             except Exception:
                 self.report_exception("fake deferred action")
-        due, keep = [], []
-        for item in self._scheduled:
-            item[0] -= 1
-            (due if item[0] <= 0 else keep).append(item)
-        self._scheduled = keep
-        for _, cb, param in due:
-            try:
-                if param:
-                    cb(param)
-                else:
-                    cb()
-            except Exception:
-                self.report_exception("scheduled message")
         if self.script is not None:
             try:
                 self.script.update_display()

@@ -125,9 +125,9 @@ class FakeLiveTest(unittest.TestCase):
         got = []
         cs.schedule_message(2, lambda *a: got.append(a), "p")
         cs.schedule_message(1, lambda *a: got.append(a), None)
-        self.fake.tick()
+        cs.update_display()  # Live's timer: scheduled messages are tasks of it
         self.assertEqual(got, [()])
-        self.fake.tick()
+        cs.update_display()
         self.assertEqual(got, [(), ("p",)])
         cs.disconnect()
 
@@ -182,6 +182,202 @@ class FakeLiveTest(unittest.TestCase):
         app.view.remove_is_view_visible_listener("Session", cb)
         with self.assertRaises(RuntimeError):
             app.view.remove_is_view_visible_listener("Session", cb)
+
+    # --- issue 13: the fake as strict as the real Live (docs/fakelive.md)
+
+    def test_slot_playing_status_is_zero_outside_groups_and_clips_say_their_state(self):
+        # issue 13 rule 1: LOM ClipSlot.playing_status is 0 unless the slot
+        # belongs to a Group Track; a clip's state is read from the clip.
+        slot = self.song.tracks[0].clip_slots[0]
+        clip = slot.clip
+        slot.fire()
+        self.assertEqual((slot.playing_status, clip.is_triggered, clip.is_playing, slot.is_triggered),
+                         (0, True, False, True))
+        self.fake.tick()
+        self.assertEqual((slot.playing_status, clip.is_triggered, clip.is_playing, slot.is_triggered),
+                         (0, False, True, False))
+        self.assertFalse(slot.is_playing, "ClipSlot.is_playing is playing_status != 0")
+        with self.assertRaises(AttributeError):
+            clip.playing_status  # a notification only: LOM "bang"
+
+    def test_slot_color_is_none_without_a_colour(self):
+        # issue 13 rule 1: ClipSlot.color is None when the slot has no colour.
+        slot = self.song.tracks[1].clip_slots[0]
+        self.assertFalse(slot.has_clip)
+        self.assertIsNone(slot.color)
+        clip = slot.create_clip(4.0)
+        clip.color = 0x123456
+        self.assertEqual(slot.color, 0x123456)
+
+    def test_recording_into_an_empty_armed_slot(self):
+        track = self.song.tracks[1]
+        track.arm = True
+        slot = track.clip_slots[0]
+        seen = []
+        slot.fire()
+        self.assertTrue(slot.is_triggered and slot.will_record_on_start)
+        self.fake.tick()
+        slot.clip.add_is_recording_listener(lambda: seen.append(slot.clip.is_recording))
+        self.assertTrue(slot.has_clip and slot.clip.is_recording and slot.clip.is_playing)
+        slot.stop()
+        self.assertEqual(seen, [False])
+
+    def test_deleted_objects_die(self):
+        # issue 13 rule 2: liveobj_valid(obj) is obj != None; reading a
+        # deleted object raises, and so does removing a listener from it.
+        song = self.song
+        track = song.tracks[0]
+        device = track.devices[0]
+        param = device.parameters[0]
+        slot = track.clip_slots[0]
+        clip = slot.clip
+        scene = song.scenes[1]
+        cb = lambda: None  # noqa: E731
+        track.add_name_listener(cb)
+        clip.add_name_listener(cb)
+        for obj in (track, device, param, slot, clip, scene):
+            self.assertTrue(obj != None, obj)  # noqa: E711
+        song.delete_scene(1)
+        self.assertTrue(scene == None)  # noqa: E711
+        self.assertIsNotNone(scene, "is None stays false: only == tells")
+        with self.assertRaises(RuntimeError):
+            scene.name
+        slot.delete_clip()
+        self.assertTrue(clip == None)  # noqa: E711
+        with self.assertRaises(RuntimeError):
+            clip.remove_name_listener(cb)
+        song.delete_track(0)
+        for obj in (track, device, param, slot):
+            self.assertTrue(obj == None, obj)  # noqa: E711
+        with self.assertRaises(RuntimeError):
+            track.name
+        with self.assertRaises(RuntimeError):
+            track.remove_name_listener(cb)
+        with self.assertRaises(RuntimeError):
+            param.value = 0.5
+        live = song.tracks[0].devices[0]
+        live.set_parameters([("Macro", 0.5, 0.0, 1.0)])
+        self.assertTrue(live.parameters[0] != None)  # noqa: E711
+
+    def test_every_read_is_a_fresh_wrapper_with_one_live_ptr(self):
+        # issue 13 rule 3: `is` and id() do not hold between reads; ==
+        # and _live_ptr identify the object; Live objects are no dict keys.
+        a, b = self.song.tracks[0], self.song.tracks[0]
+        self.assertIsNot(a, b)
+        self.assertEqual(a, b)
+        self.assertEqual(a._live_ptr, b._live_ptr)
+        self.assertNotEqual(a._live_ptr, self.song.tracks[1]._live_ptr)
+        self.assertIsNot(self.song.view.selected_track, self.song.view.selected_track)
+        a.name = "Renamed"
+        self.assertEqual(b.name, "Renamed", "two wrappers, one object")
+        with self.assertRaises(TypeError):
+            {a: 1}
+
+    def test_listenable_sets_follow_the_lom(self):
+        # issue 13 rule 4.
+        clip = self.song.tracks[0].clip_slots[0].clip
+        for obj, prop in ((clip, "is_playing"), (clip, "is_triggered"),
+                          (self.song.tracks[0].devices[0].parameters[0], "name"),
+                          (self.song.tracks[0], "fold_state"), (self.song.tracks[0], "is_visible")):
+            with self.assertRaises(AttributeError, msg=prop):
+                getattr(obj, "add_%s_listener" % prop)
+        for prop in ("playing_status", "is_recording", "name", "color", "muted", "looping"):
+            getattr(clip, "add_%s_listener" % prop)
+        view = self.fake.application.view
+        self.assertTrue(view.is_view_visible("Session", main_window_only=False))
+        seen = []
+        view.add_focused_document_view_listener(lambda: seen.append(view.focused_document_view))
+        view.show_view("Arranger")
+        self.assertEqual(seen, ["Arranger"])
+
+    def test_scene_edit_notifies_in_the_drawn_order_and_lists_change_with_their_notification(self):
+        # issue 13 rule 5.
+        song = self.song
+        seen = []
+        song.add_scenes_listener(lambda: seen.append(("scenes", len(song.scenes), len(song.tracks[0].clip_slots))))
+        song.tracks[0].add_clip_slots_listener(
+            lambda: seen.append(("slots", len(song.scenes), len(song.tracks[0].clip_slots))))
+        self.fake.order["scenes"] = True
+        song.create_scene(0)
+        self.assertEqual(seen, [("scenes", 3, 2), ("slots", 3, 3)])
+        del seen[:]
+        self.fake.order["scenes"] = False
+        song.delete_scene(0)
+        self.assertEqual(seen, [("slots", 3, 2), ("scenes", 2, 2)])
+        del seen[:]
+        self.fake.order["tracks"] = False
+        song.add_tracks_listener(lambda: seen.append(("tracks", len(song.tracks))))
+        song.add_visible_tracks_listener(lambda: seen.append(("visible", len(song.tracks))))
+        song.create_audio_track(-1)
+        self.assertEqual(seen, [("visible", 2), ("tracks", 3)])
+
+    def test_unpinned_order_is_a_seeded_coin(self):
+        def orders(seed):
+            fake = FakeLive(seed=seed)
+            try:
+                return [fake.first("scenes") for _ in range(32)]
+            finally:
+                fake.close()
+                Live._runtime = self.fake
+
+        self.assertEqual(orders(5), orders(5))
+        self.assertIn(True, orders(5))
+        self.assertIn(False, orders(5))
+
+    def test_file_path_from_live_11_3(self):
+        # issue 13 rule 7.
+        self.assertEqual(self.song.file_path, "")
+        for version, has in (((11, 2, 11), False), ((11, 3, 0), True)):
+            fake = FakeLive(version=version)
+            try:
+                self.assertEqual(hasattr(fake.song, "file_path"), has, version)
+            finally:
+                fake.close()
+        Live._runtime = self.fake
+
+    def test_control_surface_disconnect_twice_fails_as_in_live(self):
+        # issue 13 rule 8: the real disconnect sets controls to None and
+        # iterates them on a second call.
+        from _Framework.ControlSurface import ControlSurface
+        from runtime import CInstance
+
+        cs = ControlSurface(CInstance(self.fake))
+        cs.disconnect()
+        with self.assertRaises(TypeError):
+            cs.disconnect()
+
+    def test_schedule_message_counts_one_tick_less_outside_the_timer(self):
+        # issue 13 rule 8: _Framework subtracts a tick when not called from
+        # its timer, so "n ticks" means n ticks either way; disconnect
+        # clears what is scheduled.
+        from _Framework.ControlSurface import ControlSurface
+        from runtime import CInstance
+
+        cs = ControlSurface(CInstance(self.fake))
+        ran = []
+
+        def at(label):
+            return lambda: ran.append((label, ticks[0]))
+
+        ticks = [0]
+
+        def from_timer(delta):
+            cs.schedule_message(1, at("timer+1"))
+            cs.schedule_message(2, at("timer+2"))
+            return 0
+
+        cs.schedule_message(1, at("outside+1"))
+        cs.schedule_message(3, at("outside+3"))
+        cs._task_group.add(from_timer)
+        for n in range(1, 5):
+            ticks[0] = n
+            cs.update_display()
+        self.assertEqual(sorted(ran, key=lambda r: (r[1], r[0])),
+                         [("outside+1", 1), ("timer+1", 2), ("outside+3", 3), ("timer+2", 3)])
+        cs.schedule_message(1, at("never"))
+        cs.disconnect()
+        cs._task_group.update(0.1)
+        self.assertNotIn("never", [r[0] for r in ran])
 
 
 if __name__ == "__main__":

@@ -3,14 +3,21 @@
 Like the real one it registers its own listeners on the song (visible_tracks,
 scenes) and its view (selected_track, selected_scene), so a script that
 registers the same callbacks twice would hit "Observer already connected"
-exactly as in Live.
+exactly as in Live. Like the real one (decompiled _Framework/ControlSurface.py):
+
+- ``schedule_message(n, cb, parameter)`` is a task of the task group: called
+  outside the timer it counts one tick less (``delay_in_ticks -= 1`` when
+  not ``_is_sending_scheduled_messages``), so ``n`` ticks from now either
+  way; ``disconnect`` clears the task group and with it what was scheduled;
+- ``disconnect`` may run once: the real one sets ``self.controls = None``
+  and iterates it on a second call, raising TypeError.
 """
 
 import contextlib
 
 import Live
 
-from .Task import TaskGroup
+from .Task import Message, TaskGroup
 
 
 class ControlSurface(object):
@@ -18,7 +25,8 @@ class ControlSurface(object):
         self._c_instance = c_instance
         self._runtime = c_instance.runtime
         self._task_group = TaskGroup(on_error=self._runtime.report_exception_from)
-        self._disconnected = False
+        self._is_sending_scheduled_messages = False
+        self.controls = []
         song = self.song()
         song.add_visible_tracks_listener(self._on_track_list_changed)
         song.add_scenes_listener(self._on_scene_list_changed)
@@ -42,7 +50,7 @@ class ControlSurface(object):
         return self._c_instance.song()
 
     def application(self):
-        return self._runtime.application
+        return Live.Application.get_application()
 
     def log_message(self, *message):
         Live._check_thread("ControlSurface.log_message")
@@ -54,19 +62,28 @@ class ControlSurface(object):
 
     def schedule_message(self, delay_in_ticks, callback, parameter=None):
         Live._check_thread("ControlSurface.schedule_message")
-        self._runtime.schedule(max(1, int(delay_in_ticks)), callback, parameter)
+        if not callable(callback):
+            raise TypeError("schedule_message needs a callable")
+        delay = int(delay_in_ticks)
+        if not self._is_sending_scheduled_messages:
+            delay -= 1
+        self._task_group.add(Message(delay, callback, parameter))
 
     @contextlib.contextmanager
     def component_guard(self):
         yield
 
     def update_display(self):
-        self._task_group.update(0.1)
+        self._is_sending_scheduled_messages = True
+        try:
+            self._task_group.update(0.1)
+        finally:
+            self._is_sending_scheduled_messages = False
 
     def disconnect(self):
-        if self._disconnected:
-            return
-        self._disconnected = True
+        for control in self.controls:  # None after the first call: TypeError, as in Live
+            pass
+        self.controls = None
         song = self.song()
         song.remove_visible_tracks_listener(self._on_track_list_changed)
         song.remove_scenes_listener(self._on_scene_list_changed)

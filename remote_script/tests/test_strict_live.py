@@ -1,0 +1,133 @@
+"""The real script in the strict fake Live: what the strict rules showed
+wrong (issue 13, "fix the script where the strict fake shows it wrong").
+
+Each test checks what receivers rely on: the events, applied to a SNAPSHOT
+by an independent model of docs/protocol.md (event_model.py), give the next
+SNAPSHOT exactly, whatever order Live notifies in.
+"""
+
+import time
+import unittest
+
+from event_model import replay
+from live_support import ScriptHarness, fake_available
+
+import sets  # the fake Live's Set builders (on sys.path through live_support)
+import scenarios
+
+
+def small_set(fake):
+    """Two regular tracks (audio, midi), one return, three scenes, a device, clips."""
+    sets.build_set(fake, tracks=2, scenes=3, devices=1, params=3, returns=1, clips=True)
+
+
+@unittest.skipUnless(fake_available(), "fake Live not available")
+class StrictLiveTest(unittest.TestCase):
+    build = staticmethod(small_set)
+
+    def setUp(self):
+        self.h = ScriptHarness(build_set=self.build)
+        self.h.load()
+        self.h.wait_event("/live/batch/end")
+        self.base = self.h.command("SNAPSHOT")
+
+    def tearDown(self):
+        self.h.close()
+        self.assertEqual(self.h.fake.violations, 0, "the script touched Live off the main thread")
+
+    def assert_no_script_errors(self):
+        obs = self.h.instance.observers
+        self.assertEqual((obs.registry.errors, self.h.fake.errors), (0, 0),
+                         "listener failures or RemoteScriptErrors; Log.txt ends:\n%s" % self.h.log_tail())
+
+    def assert_events_give_snapshot(self):
+        """The events since the last SNAPSHOT, applied to it, give a new
+        SNAPSHOT taken now; the new one becomes the base."""
+        h = self.h
+        h.settle(quiet=0.25)
+        snap = h.command("SNAPSHOT")
+        arrived = h.fake.run_until(lambda: h.pump() or (h.events and h.events[-1][0] >= snap["seq"]), timeout=3)
+        self.assertTrue(arrived, "events up to #%d never arrived" % snap["seq"])
+        got = replay(self.base, [e for e in h.events if e[0] <= snap["seq"]])
+        self.assertEqual(got, snap["state"])
+        self.assert_no_script_errors()
+        self.base = snap
+
+    # --- issue 13: clip play state is the clip's, not the slot's
+
+    def test_clip_play_state_is_read_from_the_clip(self):
+        # issue 13, script fix 1: ClipSlot.playing_status is 0 outside group
+        # tracks (LOM ClipSlot); the clip says triggered, playing, recording.
+        h, song = self.h, self.h.song
+        slot = song.tracks[0].clip_slots[0]
+        self.assertTrue(slot.has_clip)
+        song.view.highlight(0, 0)
+        m = h.mark()
+        slot.fire()
+        self.assertEqual(h.wait_event("/live/clip_slot/playing_status", since=m)[3], [0, 0, 2], "triggered")
+        self.assertEqual(h.wait_event("/live/clip_slot/playing_status", lambda a: a[2] == 1, since=m)[3], [0, 0, 1])
+        h.wait_event("/live/cursor/clip_slot", lambda a: a[:5] == [0, 0, True, True, False], since=m)
+        self.assert_events_give_snapshot()
+        self.assertEqual(self.base["state"]["tracks"][0]["clip_slots"][0]["playing_status"], 1)
+        self.assertTrue(self.base["state"]["cursor"]["clip_slot"]["is_playing"])
+        m = h.mark()
+        slot.stop()
+        self.assertEqual(h.wait_event("/live/clip_slot/playing_status", since=m)[3], [0, 0, 0])
+        self.assert_events_give_snapshot()
+
+    def test_recording_into_an_empty_slot(self):
+        # issue 13, script fix 1: Clip.is_recording (observable) -> status 3.
+        h, song = self.h, self.h.song
+        track = song.tracks[1]  # MIDI
+        slot = track.clip_slots[0]
+        self.assertFalse(slot.has_clip)
+        track.arm = True
+        m = h.mark()
+        slot.fire()
+        h.wait_event("/live/clip/added", lambda a: a[:2] == [1, 0], since=m)
+        self.assertEqual(h.wait_event("/live/clip_slot/playing_status", lambda a: a[:2] == [1, 0] and a[2] == 3,
+                                      since=m)[3], [1, 0, 3])
+        self.assert_events_give_snapshot()
+        slot.stop()
+        self.assert_events_give_snapshot()
+        self.assertEqual(self.base["state"]["tracks"][1]["clip_slots"][0]["playing_status"], 0)
+
+    # --- issue 13: structural edits in either notification order
+
+    def test_scene_edits_in_either_notification_order(self):
+        # issue 13, script fix 2: _on_scenes indexed clip_slots[row] before
+        # the tracks' slots had changed; one IndexError stopped the update.
+        h, song = self.h, self.h.song
+        for scenes_first in (True, False):
+            h.fake.order["scenes"] = scenes_first
+            song.create_scene(1)
+            self.assert_events_give_snapshot()
+            song.move_scene(0, 3)
+            self.assert_events_give_snapshot()
+            song.tracks[1].clip_slots[3].create_clip(4.0)  # a slot of the moved row
+            song.delete_scene(1)
+            self.assert_events_give_snapshot()
+            self.assertEqual(len(self.base["state"]["scenes"]), 3, "scenes_first=%s" % scenes_first)
+
+    def test_track_edits_in_either_notification_order(self):
+        h, song = self.h, self.h.song
+        for tracks_first in (True, False):
+            h.fake.order["tracks"] = tracks_first
+            song.create_midi_track(0)
+            song.move_track(0, 2)
+            song.delete_track(1)
+            self.assert_events_give_snapshot()
+
+    def test_random_edits_with_random_notification_orders(self):
+        # Every kind of edit, each structural one in a coin-flipped order.
+        h = self.h
+        edits = scenarios.RandomEdits(h.fake, seed=13)
+        for _ in range(6):
+            for _ in range(25):
+                edits.step()
+            h.fake.tick()
+        self.assert_events_give_snapshot()
+
+
+if __name__ == "__main__":
+    unittest.main()
