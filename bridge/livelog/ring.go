@@ -1,7 +1,6 @@
 package livelog
 
 import (
-	"hash/maphash"
 	"slices"
 	"sync"
 	"time"
@@ -10,14 +9,6 @@ import (
 // DefaultRingSize is how many entries the UI's ring keeps at most: hours of
 // a busy script's log. DefaultRingBytes bounds the same ring in bytes.
 const DefaultRingSize = 100_000
-
-// dedupWindow is how far apart in time a Log.txt line and a /live/log event
-// may be and still be the same line. Both carry the script's own clock.
-const dedupWindow = 2 * time.Second
-
-// maxRecent bounds the first copies remembered for deduplication, even if
-// one source is silent for a while.
-const maxRecent = 4096
 
 // Ring is a bounded, filterable, in-memory log for the UI. Entries get
 // increasing IDs. It is bounded twice: by a number of entries and by a byte
@@ -49,11 +40,10 @@ type Ring struct {
 	nextID    uint64
 	comps     map[string]int // component → number of entries in the ring
 
-	recent []recentLine // first copies still waiting for their twin, oldest first
-	seed   maphash.Seed // for the message hashes in recent
+	dedup dedup // first copies of script lines waiting for their twin
 
 	hold    time.Duration
-	pending []heldEntry      // waiting out the holdback, in time order
+	pending heldQueue        // waiting out the holdback, in time order
 	now     func() time.Time // the clock; tests replace it
 }
 
@@ -64,24 +54,6 @@ type heldEntry struct {
 	arrived time.Time
 }
 
-// recentLine is a first copy of a script line that may still meet its twin.
-type recentLine struct {
-	key     dedupKey
-	t       time.Time // entry time
-	arrived time.Time // wall time of arrival, for pruning
-	source  Source
-}
-
-// dedupKey identifies a line by a hash of its message rather than the
-// message itself, so the dedup list keeps no text alive after the ring has
-// evicted it (4096 messages of 16 KiB would be 64 MiB).
-type dedupKey struct {
-	level     Level
-	component string
-	msgHash   uint64
-	msgLen    int
-}
-
 // NewRing returns a ring keeping the newest size entries (DefaultRingSize
 // if size <= 0) within DefaultRingBytes (see SetMaxBytes).
 func NewRing(size int) *Ring {
@@ -89,7 +61,7 @@ func NewRing(size int) *Ring {
 		size = DefaultRingSize
 	}
 	return &Ring{size: size, maxBytes: DefaultRingBytes, nextID: 1, comps: map[string]int{},
-		seed: maphash.MakeSeed(), now: time.Now}
+		dedup: newDedup(), now: time.Now}
 }
 
 // SetMaxBytes sets the ring's byte budget (DefaultRingBytes if n <= 0) and
@@ -128,7 +100,41 @@ func (r *Ring) Pending() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.commit(r.now())
-	return len(r.pending) > 0
+	return r.pending.len() > 0
+}
+
+// heldQueue is the entries waiting out the holdback, sorted by key (equal
+// keys in arrival order). Entries leave from the front: one per append in a
+// flood, so the front is an index rather than a shift of the whole queue,
+// and the array is compacted once half of it is spent.
+type heldQueue struct {
+	q    []heldEntry
+	head int // q[:head] has left
+}
+
+func (h *heldQueue) len() int            { return len(h.q) - h.head }
+func (h *heldQueue) at(i int) *heldEntry { return &h.q[h.head+i] }
+
+// insert adds e in key order, after the entries with an equal key.
+func (h *heldQueue) insert(e heldEntry) {
+	i, _ := slices.BinarySearchFunc(h.q[h.head:], e.key, func(x heldEntry, k time.Time) int {
+		if x.key.After(k) {
+			return 1
+		}
+		return -1 // equal keys sort before: the new one goes after them
+	})
+	h.q = slices.Insert(h.q, h.head+i, e)
+}
+
+// popFront removes the n oldest entries.
+func (h *heldQueue) popFront(n int) {
+	clear(h.q[h.head : h.head+n]) // their text must not stay reachable from here
+	h.head += n
+	if h.head > len(h.q)/2 {
+		k := copy(h.q, h.q[h.head:])
+		clear(h.q[k:])
+		h.q, h.head = h.q[:k], 0
+	}
 }
 
 // holdEntry queues e in time order; equal times keep their arrival order.
@@ -138,13 +144,7 @@ func (r *Ring) holdEntry(e Entry, now time.Time) {
 	if key.IsZero() {
 		key = now
 	}
-	i, _ := slices.BinarySearchFunc(r.pending, key, func(h heldEntry, k time.Time) int {
-		if h.key.After(k) {
-			return 1
-		}
-		return -1 // equal keys sort before: the new one goes after them
-	})
-	r.pending = slices.Insert(r.pending, i, heldEntry{e: e, key: key, arrived: now})
+	r.pending.insert(heldEntry{e: e, key: key, arrived: now})
 	r.heldBytes += e.Bytes()
 }
 
@@ -153,8 +153,8 @@ func (r *Ring) holdEntry(e Entry, now time.Time) {
 // Called with r.mu held.
 func (r *Ring) commit(now time.Time) {
 	n := 0
-	for i := range r.pending {
-		if now.Sub(r.pending[i].arrived) >= r.hold {
+	for i := range r.pending.len() {
+		if now.Sub(r.pending.at(i).arrived) >= r.hold {
 			n = i + 1
 		}
 	}
@@ -164,10 +164,11 @@ func (r *Ring) commit(now time.Time) {
 // storeHeld stores the n oldest held entries. Called with r.mu held.
 func (r *Ring) storeHeld(n int) {
 	for i := 0; i < n; i++ {
-		r.heldBytes -= r.pending[i].e.Bytes()
-		r.push(r.pending[i].e)
+		e := &r.pending.at(i).e
+		r.heldBytes -= e.Bytes()
+		r.push(*e)
 	}
-	r.pending = slices.Delete(r.pending, 0, n)
+	r.pending.popFront(n)
 }
 
 // fitBudget keeps the stored and held entries within the byte budget.
@@ -176,8 +177,8 @@ func (r *Ring) storeHeld(n int) {
 // the oldest stored entries are evicted. Called with r.mu held.
 func (r *Ring) fitBudget() {
 	n := 0
-	for held := r.heldBytes; n < len(r.pending) && held > r.maxBytes/2; n++ {
-		held -= r.pending[n].e.Bytes()
+	for held := r.heldBytes; n < r.pending.len() && held > r.maxBytes/2; n++ {
+		held -= r.pending.at(n).e.Bytes()
 	}
 	r.storeHeld(n)
 	for r.n > 1 && r.bytes+r.heldBytes > r.maxBytes {
@@ -191,12 +192,12 @@ func (r *Ring) Append(es ...Entry) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
-	r.prune(now)
+	r.dedup.prune(now)
 	var last uint64
 	for i := range es {
 		e := es[i]
 		boundEntry(&e)
-		if r.duplicate(&e, now) {
+		if r.dedup.duplicate(&e, now) {
 			continue
 		}
 		if r.hold > 0 {
@@ -225,47 +226,6 @@ func (r *Ring) AppendEvent(level, component, message string, t time.Time) uint64
 		message = cutText(level, MaxComponentLen) + " " + message
 	}
 	return r.Append(Entry{Time: t, Level: lv, Source: SourceEvent, Component: component, Message: message})
-}
-
-// duplicate reports whether e is the second copy of a line already in the
-// ring (and consumes the first copy's token), else records e as a possible
-// first copy. Called with r.mu held.
-func (r *Ring) duplicate(e *Entry, now time.Time) bool {
-	if e.Source != SourceScript && e.Source != SourceEvent {
-		return false
-	}
-	k := dedupKey{e.Level, e.Component, maphash.String(r.seed, e.Message), len(e.Message)}
-	for i := range r.recent {
-		rl := &r.recent[i]
-		if rl.key == k && rl.source != e.Source && absDur(rl.t.Sub(e.Time)) <= dedupWindow {
-			r.recent = slices.Delete(r.recent, i, i+1)
-			return true
-		}
-	}
-	r.recent = append(r.recent, recentLine{key: k, t: e.Time, arrived: now, source: e.Source})
-	if len(r.recent) > maxRecent {
-		r.recent = slices.Delete(r.recent, 0, len(r.recent)-maxRecent)
-	}
-	return false
-}
-
-// prune forgets first copies old enough that their twin is not coming
-// (Log.txt is polled every 250 ms; 10 s is plenty).
-func (r *Ring) prune(now time.Time) {
-	n := 0
-	for n < len(r.recent) && now.Sub(r.recent[n].arrived) > 10*time.Second {
-		n++
-	}
-	if n > 0 {
-		r.recent = slices.Delete(r.recent, 0, n)
-	}
-}
-
-func absDur(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }
 
 // push stores one entry, evicting the oldest if the ring holds size
@@ -391,7 +351,7 @@ func (r *Ring) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.buf, r.start, r.n, r.bytes = nil, 0, 0, 0
-	r.pending, r.heldBytes = nil, 0
+	r.pending, r.heldBytes = heldQueue{}, 0
 	r.comps = map[string]int{}
 }
 

@@ -296,3 +296,28 @@ func TestTracebackIsBounded(t *testing.T) {
 		t.Fatalf("summary %q", es[0].Message)
 	}
 }
+
+// issue 10 item 3: the dedup memory is bounded (maxRecent first copies, by
+// hash) and still pairs copies after a flood from one source.
+func TestRingDedupStaysBoundedUnderAFlood(t *testing.T) {
+	r := NewRing(10)
+	t0 := time.Now()
+	for i := 0; i <= maxRecent; i++ {
+		r.AppendEvent("INFO", "Flood", fmt.Sprint("line ", i), t0)
+	}
+	if n := r.dedup.n; n != maxRecent {
+		t.Fatalf("%d first copies remembered, want at most %d", n, maxRecent)
+	}
+	// The oldest was forgotten: its Log.txt copy is stored. The newest
+	// still cancels its copy.
+	if id := r.Append(Entry{Time: t0, Level: LevelInfo, Source: SourceScript, Component: "Flood", Message: "line 0"}); id == 0 {
+		t.Fatal("a first copy beyond the bound is still remembered")
+	}
+	last := fmt.Sprint("line ", maxRecent)
+	if id := r.Append(Entry{Time: t0, Level: LevelInfo, Source: SourceScript, Component: "Flood", Message: last}); id != 0 {
+		t.Fatal("the newest /live/log line did not cancel its Log.txt copy")
+	}
+	if len(r.dedup.lines) != maxRecent-1 {
+		t.Fatalf("%d keys remembered after one was paired, want %d", len(r.dedup.lines), maxRecent-1)
+	}
+}
