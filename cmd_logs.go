@@ -41,7 +41,7 @@ func parseLogsFlags(args []string, stderr io.Writer) (logsOptions, error) {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.follow, "f", false, "follow: keep printing new lines until Ctrl-C")
 	fs.IntVar(&o.lines, "n", 200, "how many of the latest entries to print first")
-	level := fs.String("level", "", "only entries at this level or above: DEBUG, INFO, WARNING, ERROR, CRITICAL")
+	level := fs.String("level", "", "only entries at this level or above: DEBUG, INFO, WARN (or WARNING), ERROR, CRITICAL")
 	fs.StringVar(&o.filter.Component, "component", "", "only entries of this component (e.g. Server)")
 	fs.StringVar(&o.filter.Text, "grep", "", "only entries containing this text (case-insensitive)")
 	fs.StringVar(&o.liveLog, "live-log", "", "the Log.txt to read (default: the newest Live version's)")

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// String returns the level as the script writes it: DEBUG, INFO, WARNING,
-// ERROR or CRITICAL.
+// String returns the level as the script writes it: DEBUG, INFO, WARN (the
+// name of VimAbl's design; WARNING is read as its alias), ERROR or CRITICAL.
 func (l Level) String() string {
 	switch l {
 	case LevelDebug:
@@ -15,7 +15,7 @@ func (l Level) String() string {
 	case LevelInfo:
 		return "INFO"
 	case LevelWarning:
-		return "WARNING"
+		return "WARN"
 	case LevelError:
 		return "ERROR"
 	case LevelCritical:
@@ -24,8 +24,8 @@ func (l Level) String() string {
 	return fmt.Sprintf("Level(%d)", int(l))
 }
 
-// ParseLevel reads a level name, case-insensitively; WARN is accepted for
-// WARNING. It is what `--level` and /live/log events use.
+// ParseLevel reads a level name, case-insensitively; WARNING is accepted for
+// WARN. It is what `--level` and /live/log events use.
 func ParseLevel(s string) (Level, error) {
 	switch strings.ToUpper(strings.TrimSpace(s)) {
 	case "DEBUG":
@@ -39,7 +39,7 @@ func ParseLevel(s string) (Level, error) {
 	case "CRITICAL":
 		return LevelCritical, nil
 	}
-	return LevelInfo, fmt.Errorf("unknown log level %q (want DEBUG, INFO, WARNING, ERROR or CRITICAL)", s)
+	return LevelInfo, fmt.Errorf("unknown log level %q (want DEBUG, INFO, WARN (or WARNING), ERROR or CRITICAL)", s)
 }
 
 // String names the source for display: "script", "error", "event" or "live".

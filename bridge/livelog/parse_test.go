@@ -20,6 +20,28 @@ func TestParseVimAblLine(t *testing.T) {
 	}
 }
 
+// issue 11: the script writes WARN (VimAbl's name); both it and its alias
+// WARNING are read as the warning level, which prints as WARN.
+func TestParseWarnLine(t *testing.T) {
+	es := ParseLines([]string{
+		"2026-11-24T10:15:02.123456: info: RemoteScriptMessage: (LiveState) WARN [Server] x",
+		"2026-11-24T10:15:02.123457: info: RemoteScriptMessage: (LiveState) WARNING [Server] y",
+	}, time.UTC)
+	if len(es) != 2 {
+		t.Fatalf("entries: %+v", es)
+	}
+	for _, e := range es {
+		if e.Level != LevelWarning || e.Component != "Server" || e.Level.String() != "WARN" {
+			t.Errorf("entry %+v (level %s)", e, e.Level)
+		}
+	}
+	for _, name := range []string{"WARN", "warning", " Warn "} {
+		if l, err := ParseLevel(name); err != nil || l != LevelWarning {
+			t.Errorf("ParseLevel(%q) = %v, %v", name, l, err)
+		}
+	}
+}
+
 func TestParseTimeIsLocal(t *testing.T) {
 	loc := time.FixedZone("X", 3600)
 	e := ParseLines([]string{"2024-05-30T16:26:36.476575: info: hello"}, loc)[0]

@@ -214,7 +214,7 @@ func (r *Ring) Append(es ...Entry) uint64 {
 }
 
 // AppendEvent adds a /live/log event from the script (level as the script
-// names it, e.g. "WARNING"; an unknown level is kept as INFO with the name in
+// names it, e.g. "WARN" or "WARNING"; an unknown level is kept as INFO with the name in
 // front of the message). It returns the entry's ID, or 0 if the same line
 // already arrived through Log.txt or the entry is held back (SetHoldback).
 //
