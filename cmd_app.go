@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -76,17 +78,33 @@ func runApp(args []string) int {
 		fmt.Fprintln(os.Stderr, "vimabl:", err)
 		return 2
 	}
+	// Before the engine binds anything: whether a window can be shown at all
+	// (fyne's driver would panic or quit without a word; see CheckDisplay).
+	displayErr := app.CheckDisplay()
+	ctx := context.Background()
+	if displayErr != nil {
+		fmt.Fprintln(os.Stderr, "vimabl:", noWindowMessage(displayErr, runtime.GOOS))
+		// Headless, the signals end the bridge as they end `vimabl bridge`
+		// (with a window, fyne's driver turns them into Quit).
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	eng, err := bridge.New(f.config(logger))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vimabl:", err)
 		return 2
 	}
-	if err := eng.Start(context.Background()); err != nil {
+	if err := eng.Start(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "vimabl:", err)
 		return 1
 	}
 	defer eng.Stop()
+	if displayErr != nil {
+		return runHeadless(ctx, noWindowMessage(displayErr, runtime.GOOS), askKeepRunning)
+	}
 	size, _ := parseSize(f.size)
 	err = app.Run(app.Options{
 		Engine:      eng,
@@ -104,6 +122,40 @@ func runApp(args []string) int {
 	return 0
 }
 
+// runHeadless is the app where no window can be shown (issue 12 item 1),
+// after msg (noWindowMessage) went to stderr: it keeps the started engine
+// serving — as `vimabl bridge` would — until ctx ends (Ctrl-C, SIGTERM).
+// ask shows msg where there is no console to read it (Windows) and reports
+// whether the user wants the bridge to keep running; if not, it returns 1.
+func runHeadless(ctx context.Context, msg string, ask func(msg string) bool) int {
+	if !ask(msg) {
+		return 1
+	}
+	<-ctx.Done()
+	return 0
+}
+
+// noWindowMessage is what the user reads when the app cannot show its
+// window: the cause in one sentence, then what to do on that OS. On Windows
+// it is the text of a message box with OK and Cancel buttons.
+func noWindowMessage(why error, goos string) string {
+	cause := "VimAbl cannot open its window: " + why.Error() + "."
+	noGL := errors.Is(why, app.ErrNoOpenGL)
+	if goos == "windows" {
+		fix := "If this is a desktop session, update the graphics driver."
+		if noGL {
+			fix = "Update the graphics driver; in a virtual machine, turn on 3D acceleration."
+		}
+		return cause + "\n\n" + fix + " Until then the bridge can run in the background without a window: " +
+			"Hammerspoon and web views keep working.\n\nOK keeps the bridge running; Cancel quits VimAbl."
+	}
+	fix := "on a machine without a display, run `vimabl bridge` instead."
+	if noGL {
+		fix = "install your graphics driver's OpenGL support (Debian: libgl1-mesa-dri) to get the window."
+	}
+	return cause + " The bridge keeps running without it (`vimabl status` shows it, Ctrl-C stops it); " + fix
+}
+
 // runDemo is `vimabl demo`: the app against the fake Live running the real
 // Remote Script, with a scenario playing — everything works without Ableton.
 func runDemo(args []string) int {
@@ -116,6 +168,11 @@ func runDemo(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vimabl demo:", err)
 		return 2
+	}
+	// The demo is its window: without one it exits, saying why (issue 12).
+	if err := app.CheckDisplay(); err != nil {
+		fmt.Fprintf(os.Stderr, "vimabl demo: VimAbl cannot open its window: %v; the demo needs one (run it on a desktop, or under Xvfb as `make screenshots` does).\n", err)
+		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	tmp, err := os.MkdirTemp("", "vimabl-demo-")
