@@ -17,7 +17,7 @@ import zlib
 
 from . import logging_config
 from .logging_config import log
-from .observers import read_file_path, read_view, snapshot_state
+from .observers import read_file_path, read_view, regular_kind, snapshot_state
 from .version import VERSION
 
 MAIN_TIMEOUT = 5.0  # seconds to wait for Live's main thread
@@ -151,7 +151,7 @@ class CommandProcessor(object):
             view = song.view
             tracks = []
             for i, t in enumerate(song.tracks):
-                kind = "midi" if t.has_midi_input else "audio"
+                kind = regular_kind(t)  # audio, midi or group
                 tracks.append({"index": i, "name": str(t.name), "type": kind, "mute": bool(t.mute),
                                "solo": bool(t.solo), "arm": bool(t.arm) if t.can_be_armed else False})
             scenes = [{"index": i, "name": str(s.name)} for i, s in enumerate(song.scenes)]

@@ -23,6 +23,9 @@ from .debounce import Debouncer
 from .logging_config import log
 
 REGULAR = ("audio", "midi")
+# Tracks of these types have a clip slot per scene (a Group Track's are its
+# group slots, LOM ClipSlot); returns and the master have none.
+SLOTTED = ("audio", "midi", "group")
 
 
 # ---------------------------------------------------------------------------
@@ -38,7 +41,17 @@ def _color(obj):
 
 
 def regular_kind(track):
+    """The type of a track of song.tracks: a Group Track is foldable (LOM
+    Track is_foldable), has neither audio nor MIDI input and must not pass
+    for an audio track."""
+    if track.is_foldable:
+        return "group"
     return "midi" if track.has_midi_input else "audio"
+
+
+def read_folded(track, kind):
+    """Whether a Group Track is folded (fold_state exists only on them)."""
+    return bool(track.fold_state) if kind == "group" else False
 
 
 def can_arm(track, kind):
@@ -46,7 +59,7 @@ def can_arm(track, kind):
 
 
 def read_track(track, kind):
-    """(name, type, mute, solo, arm, volume, color) of a track."""
+    """(name, type, mute, solo, arm, volume, color, folded) of a track."""
     master = kind == "master"
     return (
         str(track.name),
@@ -56,6 +69,7 @@ def read_track(track, kind):
         bool(track.arm) if can_arm(track, kind) else False,
         float(track.mixer_device.volume.value),
         _color(track),
+        read_folded(track, kind),
     )
 
 
@@ -443,7 +457,7 @@ class TrackObserver(_Node):
         self.index = -1
         self.devices = []
         self.slots = []
-        self.rows = 0  # len(track.clip_slots) as Live last announced it
+        self.folded = False  # what receivers were last told
         self.armable = False
         self.volume = None
 
@@ -464,9 +478,10 @@ class TrackObserver(_Node):
         for i, d in enumerate(self.devices):
             d.index = i
             d.register()
-        if self.kind in REGULAR:
+        if self.kind in SLOTTED:
             self.listen(t, "clip_slots", self._on_clip_slots)
             self._register_slots()
+        self.folded = read_folded(t, self.kind)
 
     def unregister(self):
         self.alive = False
@@ -503,6 +518,16 @@ class TrackObserver(_Node):
     def _send_volume(self, value):
         if self.alive:
             self.mgr.emit("/live/track/volume", (self.index, value))
+
+    def check_fold(self):
+        """fold_state is not listenable: checked when visible_tracks
+        changes (folding changes it) and by the slow poll."""
+        if self.kind != "group" or not valid(self.track):
+            return
+        folded = read_folded(self.track, self.kind)
+        if folded != self.folded:
+            self.folded = folded
+            self.mgr.emit("/live/track/fold", (self.index, folded))
 
     def poll_armable(self):
         """can_be_armed is not listenable: follow it from the slow poll."""
@@ -554,15 +579,12 @@ class TrackObserver(_Node):
             d.index = i
 
     def _on_clip_slots(self):
-        self.rows = len(self.track.clip_slots)
-        self.mgr.sync_grid()
+        self.mgr.grid_changed(self)
 
     def _register_slots(self):
         """Slot observers for the track's clip slots as they are now (quiet)."""
         mgr = self.mgr
-        slots = list(self.track.clip_slots)
-        self.rows = len(slots)
-        self.slots = [mgr.new_slot(self, slot, i) for i, slot in enumerate(slots)]
+        self.slots = [mgr.new_slot(self, slot, i) for i, slot in enumerate(self.track.clip_slots)]
 
     def emit_full(self):
         """track/added with the whole track: devices, slots and clips."""
@@ -595,7 +617,10 @@ class ObserverManager(object):
         self._song_handles = []
         self._batch_depth = 0
         self._batch_id = 0
-        self.scene_rows = 0  # len(song.scenes) as Live last announced it
+        # A scene edit in progress: whether Live has announced the scene
+        # list, and which tracks have announced their clip slots.
+        self._scenes_changed = False
+        self._slots_changed = set()
         self._grid_pending = False
         self._next_slow_poll = 0.0
         self.cursor = CursorObserver(self)
@@ -629,12 +654,12 @@ class ObserverManager(object):
         reg = self.registry
         h = self._song_handles
         h.append(reg.add(song, "tracks", self._on_tracks))
+        h.append(reg.add(song, "visible_tracks", self._on_visible_tracks))
         h.append(reg.add(song, "return_tracks", self._on_return_tracks))
         h.append(reg.add(song, "scenes", self._on_scenes))
         h.append(reg.add(song, "is_playing", self._on_playing))
         h.append(reg.add(song, "tempo", self._on_tempo))
         h.append(reg.add(self.application.view, "is_view_visible", self._on_view, "Session"))
-        self.scene_rows = len(song.scenes)
         for t in song.tracks:
             self.regular.append(self._new_track(t, regular_kind(t)))
         for t in song.return_tracks:
@@ -668,7 +693,8 @@ class ObserverManager(object):
             self.registry.remove(handle)
         self._song_handles = []
         self.regular, self.returns, self.master, self.scenes = [], [], None, []
-        self._grid_pending = False
+        self._grid_pending = self._scenes_changed = False
+        self._slots_changed.clear()
         self.track_by_key.clear()
         self.scene_by_key.clear()
         self.slot_by_key.clear()
@@ -677,18 +703,20 @@ class ObserverManager(object):
         self.enabled = False
 
     def flush(self):
-        """Send pending trailing edges now (before a snapshot, on shutdown)."""
+        """Send what is pending now (before a snapshot, on shutdown): a scene
+        edit, trailing edges, and the polled values, so that a SNAPSHOT's
+        seq covers everything its state shows."""
+        if not self.enabled:
+            return
         if self._grid_pending:
             self._resync_grid()
         self.debouncer.flush_all()
+        self._slow_poll()
 
     def _resync_grid(self):
-        """A scene edit whose notifications never all came (a safety net:
-        Live's edits end agreeing): read the lengths from Live itself."""
-        self.scene_rows = len(self.song.scenes)
-        for t in self.regular:
-            if t.kind in REGULAR:
-                t.rows = len(t.track.clip_slots)
+        """A scene edit some of whose notifications never came (a safety
+        net: a track whose clip slots did not change, say): Live's lists
+        agree by the next tick."""
         self.sync_grid()
 
     def update(self, now=None):
@@ -711,6 +739,7 @@ class ObserverManager(object):
             self.emit("/live/project/path", (path,))
         for obs in self.regular:
             obs.poll_armable()
+            obs.check_fold()
 
     # --- figures
 
@@ -783,6 +812,10 @@ class ObserverManager(object):
         for i, s in enumerate(self.scenes):
             s.index = i
 
+    def _on_visible_tracks(self):
+        for obs in self.regular:
+            obs.check_fold()
+
     def _on_tracks(self):
         self._sync_tracks(self.regular, list(self.song.tracks), None)
 
@@ -819,8 +852,25 @@ class ObserverManager(object):
             self.cursor.check(force=True)
 
     def _on_scenes(self):
-        self.scene_rows = len(self.song.scenes)
-        self.sync_grid()
+        self.grid_changed(None)
+
+    def grid_changed(self, track_obs):
+        """The scene list (``track_obs`` None) or a track's clip slots changed.
+
+        Live announces one scene edit (insert, delete, move) as several
+        notifications -- the scene list, and each track's clip slots -- in an
+        order no reference guarantees, and a listener may run before the
+        other lists have changed (a move keeps every length, so lengths
+        cannot tell). The grid is synchronised when the last of them has
+        come: the scene list and every track with slots announced.
+        """
+        if track_obs is None:
+            self._scenes_changed = True
+        else:
+            self._slots_changed.add(track_obs)
+        self._grid_pending = True
+        if self._scenes_changed and all(t in self._slots_changed for t in self.regular if t.kind in SLOTTED):
+            self.sync_grid()
 
     def new_slot(self, track_obs, slot, row):
         obs = SlotObserver(track_obs, slot)
@@ -836,23 +886,20 @@ class ObserverManager(object):
     def sync_grid(self):
         """Bring scenes and every track's slot observers to Live's grid.
 
-        Live announces one scene edit as several notifications -- the scene
-        list, and each track's clip slots -- in an order that is not
-        guaranteed, and a listener may run before the other lists have
-        changed. Nothing is done until every track's clip slots (as last
-        announced) are as many as the scenes; the last notification of the
-        edit then finds them agreeing and sends the scene events, and slot
-        events for the rows they bring, in one batch.
+        Scene events (with slot events for the rows they bring) go out in
+        one batch; a slot Live replaced in place is sent whole. Called when
+        every list of an edit has been announced (grid_changed), and as a
+        safety net on the next tick or SNAPSHOT if one never was.
         """
-        grid = [t for t in self.regular if t.kind in REGULAR]
-        if any(t.rows != self.scene_rows for t in grid):
-            self._grid_pending = True
-            return
-        self._grid_pending = False
+        grid = [t for t in self.regular if t.kind in SLOTTED]
         new = list(self.song.scenes)
+        live = [list(t.track.clip_slots) for t in grid]
+        if any(len(slots) != len(new) for slots in live):
+            return  # Live is mid-edit: the last notification will come
+        self._grid_pending = self._scenes_changed = False
+        self._slots_changed.clear()
         new_keys = [self.key(sc) for sc in new]
         old_keys = [sc.key for sc in self.scenes]
-        live = [list(t.track.clip_slots) for t in grid]
         live_keys = [[self.key(x) for x in slots] for slots in live]
         if new_keys == old_keys and all(k == [o.key for o in t.slots] for t, k in zip(grid, live_keys)):
             return
@@ -942,7 +989,7 @@ def snapshot_state(song, application, key=None):
     combined.append((song.master_track, "master"))
     for i, (track, kind) in enumerate(combined):
         track_index[key(track)] = i
-        name, kind, mute, solo, arm, volume, color = read_track(track, kind)
+        name, kind, mute, solo, arm, volume, color, folded = read_track(track, kind)
         devices = []
         for dev in track.devices:
             params = []
@@ -951,7 +998,7 @@ def snapshot_state(song, application, key=None):
                 params.append({"name": pname, "value": value, "min": pmin, "max": pmax})
             devices.append({"name": str(dev.name), "class_name": str(dev.class_name), "parameters": params})
         slots = []
-        if kind in REGULAR:
+        if kind in SLOTTED:
             for s, slot in enumerate(track.clip_slots):
                 slot_index[key(slot)] = (i, s)
                 has_clip, has_stop, status, scolor = read_slot(slot)
@@ -962,7 +1009,7 @@ def snapshot_state(song, application, key=None):
                 slots.append({"has_clip": has_clip, "has_stop_button": has_stop, "playing_status": status,
                               "color": scolor, "clip": clip})
         tracks.append({"name": name, "type": kind, "mute": mute, "solo": solo, "arm": arm, "volume": volume,
-                       "color": color, "devices": devices, "clip_slots": slots})
+                       "color": color, "folded": folded, "devices": devices, "clip_slots": slots})
     scenes = []
     scene_index = {}
     for i, sc in enumerate(song.scenes):

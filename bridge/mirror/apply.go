@@ -95,6 +95,18 @@ func (s *State) apply(path string, args []any) (bool, error) {
 	case "/live/track/color":
 		return trackField(s, r, func(r *argReader) int { return r.Int("color") },
 			func(t *Track) *int { return &t.Color })
+	case "/live/track/fold":
+		t, folded := r.Int("track"), r.Bool("folded")
+		if r.err != nil {
+			return false, r.err
+		}
+		if err := s.checkTrack(t); err != nil {
+			return false, err
+		}
+		if s.Tracks[t].Type != TypeGroup {
+			return false, fmt.Errorf("track %d is a %s track; only group tracks fold", t, s.Tracks[t].Type)
+		}
+		return set(&s.Tracks[t].Folded, folded), nil
 
 	case "/live/device/added":
 		return s.deviceAdded(r)
@@ -329,11 +341,15 @@ func (s *State) trackAdded(r *argReader) (bool, error) {
 	tr.Arm = r.OptBool("arm", false)
 	tr.Volume = r.OptFloat("volume", defaultVolume)
 	tr.Color = r.OptInt("color", 0)
+	tr.Folded = r.OptBool("folded", false)
 	if r.err != nil {
 		return false, r.err
 	}
 	if !validType(tr.Type) {
 		return false, fmt.Errorf("unknown track type %q", tr.Type)
+	}
+	if tr.Folded && tr.Type != TypeGroup {
+		return false, fmt.Errorf("a %s track cannot be folded; only group tracks fold", tr.Type)
 	}
 	if t < 0 || t > len(s.Tracks) {
 		return false, fmt.Errorf("track %d out of range for insertion (%d tracks)", t, len(s.Tracks))

@@ -19,6 +19,7 @@ const baseState = `{
   "cursor": {"track": 0, "scene": 0, "clip_slot": null},
   "tracks": [
     {"name": "1-Audio", "type": "audio", "mute": false, "solo": false, "arm": false, "volume": 0.85, "color": 1,
+     "folded": false,
      "devices": [{"name": "EQ Eight", "class_name": "Eq8",
                   "parameters": [{"name": "Device On", "value": 1.0, "min": 0.0, "max": 1.0},
                                  {"name": "Gain", "value": 0.5, "min": -15.0, "max": 15.0}]}],
@@ -27,14 +28,14 @@ const baseState = `{
         "clip": {"name": "Drums", "color": 255, "muted": false, "looping": true}},
        {"has_clip": false, "has_stop_button": true, "playing_status": 0, "color": 0, "clip": null}]},
     {"name": "2-MIDI", "type": "midi", "mute": false, "solo": false, "arm": false, "volume": 0.85, "color": 2,
-     "devices": [],
+     "folded": false, "devices": [],
      "clip_slots": [
        {"has_clip": false, "has_stop_button": true, "playing_status": 0, "color": 0, "clip": null},
        {"has_clip": false, "has_stop_button": false, "playing_status": 0, "color": 0, "clip": null}]},
     {"name": "A-Reverb", "type": "return", "mute": false, "solo": false, "arm": false, "volume": 0.85, "color": 3,
-     "devices": [], "clip_slots": []},
+     "folded": false, "devices": [], "clip_slots": []},
     {"name": "Master", "type": "master", "mute": false, "solo": false, "arm": false, "volume": 0.85, "color": 4,
-     "devices": [], "clip_slots": []}
+     "folded": false, "devices": [], "clip_slots": []}
   ],
   "scenes": [{"name": "Intro", "color": 0, "is_triggered": false}, {"name": "Verse", "color": 5, "is_triggered": false}]
 }`
@@ -222,6 +223,46 @@ func TestTrackAddedShiftsReturnsAndMaster(t *testing.T) {
 	apply(t, m, "/live/track/deleted", int32(0))
 	if st := m.State(); st.Tracks[0].Name != "New" || len(st.Tracks) != 5 || st.Tracks[4].Type != "master" {
 		t.Fatalf("after delete: %+v", st.Tracks)
+	}
+}
+
+// Group tracks (issue 13): the script reports them as "group" (not "audio"),
+// with a row of group slots and their fold state; /live/track/fold follows
+// the fold, and scene events reach group slots as they reach audio ones.
+func TestGroupTracks(t *testing.T) {
+	m := loaded(t)
+	apply(t, m, "/live/track/added", int32(0), "Group", "group", false, false, false, 0.85, int32(7), true)
+	g := m.State().Tracks[0]
+	if g.Type != TypeGroup || !g.Folded || len(g.ClipSlots) != 2 {
+		t.Fatalf("group track: %+v", g)
+	}
+	apply(t, m, "/live/track/fold", int32(0), false)
+	apply(t, m, "/live/clip_slot/playing_status", int32(0), int32(1), int32(3))
+	apply(t, m, "/live/scene/added", int32(0), "New")
+	st := m.State()
+	if st.Tracks[0].Folded || len(st.Tracks[0].ClipSlots) != 3 || st.Tracks[0].ClipSlots[2].PlayingStatus != 3 {
+		t.Fatalf("after unfold, status and a new scene: %+v", st.Tracks[0])
+	}
+	// An old sender's track/added (eight arguments) is not folded.
+	apply(t, m, "/live/track/added", int32(1), "Old", "group", false, false, false, 0.85, int32(7))
+	if m.State().Tracks[1].Folded {
+		t.Fatal("a track/added without the folded argument must not be folded")
+	}
+	for _, bad := range [][]any{
+		{int32(1 + 1), true}, // 2 is 1-Audio: only group tracks fold
+		{int32(99), true},    // no such track
+		{int32(0), "yes"},    // folded must be a bool (or 0/1)
+	} {
+		before := m.JSON()
+		if _, err := m.Apply("/live/track/fold", bad); err == nil {
+			t.Errorf("/live/track/fold %v: want an error", bad)
+		}
+		if !bytes.Equal(before, m.JSON()) {
+			t.Errorf("/live/track/fold %v changed the state", bad)
+		}
+	}
+	if _, err := m.Apply("/live/track/added", []any{int32(0), "x", "audio", false, false, false, 0.85, int32(0), true}); err == nil {
+		t.Error("an audio track cannot arrive folded")
 	}
 }
 

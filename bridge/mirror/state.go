@@ -44,12 +44,13 @@ type CursorClipSlot struct {
 const (
 	TypeAudio  = "audio"
 	TypeMIDI   = "midi"
+	TypeGroup  = "group" // a Group Track: no input, foldable, its slots are group slots
 	TypeReturn = "return"
 	TypeMaster = "master"
 )
 
-// Track is one entry of the combined track list. Only audio and midi tracks
-// have clip slots (one per scene); returns and master have none.
+// Track is one entry of the combined track list. Audio, midi and group
+// tracks have clip slots (one per scene); returns and master have none.
 type Track struct {
 	Name      string     `json:"name"`
 	Type      string     `json:"type"`
@@ -58,6 +59,7 @@ type Track struct {
 	Arm       bool       `json:"arm"`
 	Volume    float64    `json:"volume"`
 	Color     int        `json:"color"`
+	Folded    bool       `json:"folded"` // a folded Group Track (its tracks hidden); false for any other
 	Devices   []Device   `json:"devices"`
 	ClipSlots []ClipSlot `json:"clip_slots"`
 }
@@ -81,7 +83,7 @@ type Parameter struct {
 type ClipSlot struct {
 	HasClip       bool  `json:"has_clip"`
 	HasStopButton bool  `json:"has_stop_button"`
-	PlayingStatus int   `json:"playing_status"` // 0 stopped, 1 playing, 2 triggered
+	PlayingStatus int   `json:"playing_status"` // 0 stopped, 1 playing, 2 triggered, 3 recording
 	Color         int   `json:"color"`
 	Clip          *Clip `json:"clip"`
 }
@@ -110,12 +112,12 @@ const defaultVolume = 0.85
 func emptySlot() ClipSlot { return ClipSlot{HasStopButton: true} }
 
 // hasSlots reports whether tracks of type typ own clip slots.
-func hasSlots(typ string) bool { return typ == TypeAudio || typ == TypeMIDI }
+func hasSlots(typ string) bool { return typ == TypeAudio || typ == TypeMIDI || typ == TypeGroup }
 
-// validType reports whether typ is one of the four track types.
+// validType reports whether typ is one of the five track types.
 func validType(typ string) bool {
 	switch typ {
-	case TypeAudio, TypeMIDI, TypeReturn, TypeMaster:
+	case TypeAudio, TypeMIDI, TypeGroup, TypeReturn, TypeMaster:
 		return true
 	}
 	return false

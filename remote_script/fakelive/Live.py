@@ -957,8 +957,7 @@ class Song(LiveObject):
         def set_slots(t):
             old = t._v["clip_slots"]
             new = tuple(rows(t))
-            t._v["clip_slots"] = new
-            t._notify("clip_slots")
+            t._set("clip_slots", new)
             for slot in old:
                 if slot not in new:
                     slot._kill()

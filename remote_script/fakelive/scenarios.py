@@ -30,6 +30,7 @@ class RandomEdits(object):
             (2, self.slot_stop_button), (3, self.fire_slot), (1, self.fire_scene), (2, self.stop_slot),
             (3, self.select_track), (3, self.select_scene), (4, self.highlight), (1, self.view),
             (1, self.file_path), (2, self.rename_scene), (2, self.scene_color), (1, self.returns),
+            (1, self.group), (2, self.fold), (1, self.record),
         ]
         self.total = float(sum(w for w, _ in self.kinds))
 
@@ -108,9 +109,53 @@ class RandomEdits(object):
         t.name = self.name()
 
     def delete_track(self):
-        if len(self.song.tracks) <= 1:
+        tracks = list(self.song.tracks)
+        # Deleting a group deletes its tracks: never all of them (Live keeps one).
+        fine = [i for i, t in enumerate(tracks)
+                if not (t.is_foldable and len(self.song_members(t)) + 1 >= len(tracks))]
+        if len(tracks) <= 1 or not fine:
             return self.create_track()
-        self.song.delete_track(self.rnd.randrange(len(self.song.tracks)))
+        self.song.delete_track(self.pick(fine))
+
+    def song_members(self, group):
+        return [t for t in self.song.tracks if self.inside(t, group)]
+
+    @staticmethod
+    def inside(track, group):
+        g = track.group_track
+        while g is not None:
+            if g == group:
+                return True
+            g = g.group_track
+        return False
+
+    def group(self):
+        """Group a run of one to three top-level tracks (Cmd/Ctrl-G)."""
+        tracks = list(self.song.tracks)
+        top = [i for i, t in enumerate(tracks) if t.group_track is None and not t.is_foldable]
+        if not top or len(tracks) >= MAX_TRACKS:
+            return self.create_track()
+        first = self.pick(top)
+        last = first
+        while last + 1 < len(tracks) and last - first < 2 and last + 1 in top and self.rnd.random() < 0.6:
+            last += 1
+        self.song.group_tracks(first, last)
+
+    def fold(self):
+        groups = [t for t in self.song.tracks if t.is_foldable]
+        if not groups:
+            return self.group()
+        g = self.pick(groups)
+        g.fold_state = 0 if g.fold_state else 1
+
+    def record(self):
+        """Arm a MIDI track and fire an empty slot of it: Live records a clip."""
+        empty = [(t, s) for t in self.song.tracks if t.has_midi_input for s in t.clip_slots if not s.has_clip]
+        if not empty:
+            return self.create_clip()
+        t, slot = self.pick(empty)
+        t.arm = True
+        slot.fire()
 
     def create_scene(self):
         if len(self.song.scenes) >= MAX_SCENES:
@@ -129,9 +174,16 @@ class RandomEdits(object):
             self.song.move_scene(self.rnd.randrange(n), self.rnd.randrange(n))
 
     def move_track(self):
-        n = len(self.song.tracks)
-        if n >= 2:
-            self.song.move_track(self.rnd.randrange(n), self.rnd.randrange(n))
+        """Drag an ungrouped track to a place outside any group (what the
+        fake's move_track allows)."""
+        tracks = list(self.song.tracks)
+        movable = [i for i, t in enumerate(tracks) if t.group_track is None and not t.is_foldable]
+        if len(tracks) < 2 or not movable:
+            return
+        src = self.pick(movable)
+        rest = tracks[:src] + tracks[src + 1:]
+        spots = [d for d in range(len(rest) + 1) if d == len(rest) or rest[d].group_track is None]
+        self.song.move_track(src, self.pick(spots))
 
     def insert_device(self):
         t = self.pick(list(self.song.tracks))
@@ -204,7 +256,9 @@ class RandomEdits(object):
         self.pick(list(self.song.scenes)).fire()
 
     def stop_slot(self):
-        slot = self.pick([s for s in self._slots(True) if s.playing_status])
+        # A clip's play state is the clip's: ClipSlot.playing_status is 0
+        # outside group tracks (LOM ClipSlot).
+        slot = self.pick([s for s in self._slots(True) if s.clip.is_playing or s.clip.is_triggered])
         if slot is not None:
             slot.stop()
 
@@ -271,7 +325,7 @@ class EditStorm(object):
                 t = tracks[self.rnd.randrange(len(tracks))]
                 slot = t.clip_slots[self.rnd.randrange(len(t.clip_slots))] if t.clip_slots else None
                 if slot is not None and slot.has_clip:
-                    slot.fire() if not slot.playing_status else slot.stop()
+                    slot.fire() if not slot.clip.is_playing else slot.stop()
 
 
 class Demo(object):

@@ -379,6 +379,56 @@ class FakeLiveTest(unittest.TestCase):
         cs._task_group.update(0.1)
         self.assertNotIn("never", [r[0] for r in ran])
 
+    def test_group_tracks(self):
+        # issue 13 rule 6: foldable groups (LOM Track is_foldable, fold_state,
+        # is_grouped, group_track, is_visible; Song.visible_tracks "A track is
+        # visible if it's not part of a folded group"), group slots (LOM ClipSlot).
+        song = self.song
+        g = song.group_tracks(0, 1)
+        self.assertEqual([t.name for t in song.tracks], [g.name, "1-Drums", "2-Bass"])
+        self.assertTrue(g.is_foldable and not g.is_grouped and not g.can_be_armed)
+        self.assertFalse(g.has_audio_input or g.has_midi_input)
+        a, b = song.tracks[1], song.tracks[2]
+        self.assertTrue(a.is_grouped and a.group_track == g and b.group_track == g)
+        self.assertIsNone(g.group_track)
+        with self.assertRaises(RuntimeError):
+            a.fold_state  # only Group Tracks have it (AbletonOSC handler.py catches this)
+        seen = []
+        song.add_visible_tracks_listener(lambda: seen.append(len(song.visible_tracks)))
+        g.fold_state = 1
+        self.assertEqual((seen, a.is_visible, len(song.tracks)), ([1], False, 3))
+        g.fold_state = 0
+        self.assertEqual(seen, [1, 3])
+        # A group slot reports its tracks' clips.
+        gslot = g.clip_slots[0]
+        self.assertTrue(gslot.is_group_slot and not gslot.has_clip)
+        self.assertEqual(gslot.color, a.clip_slots[0].clip.color, "the first clip's colour")
+        self.assertEqual(g.clip_slots[1].color, b.clip_slots[1].clip.color)
+        b.clip_slots[1].delete_clip()
+        self.assertIsNone(g.clip_slots[1].color, "no clip left in that row of the group")
+        with self.assertRaises(RuntimeError):
+            gslot.create_clip(4.0)
+        statuses = []
+        gslot.add_playing_status_listener(lambda: statuses.append(gslot.playing_status))
+        a.clip_slots[0].fire()
+        self.fake.tick()
+        self.assertEqual((statuses, gslot.is_playing), ([1], True))
+        b.arm = True
+        b.clip_slots[0].fire()
+        self.fake.tick()
+        self.assertEqual((statuses, gslot.is_recording), ([1, 2], True))
+        gslot.stop()
+        self.assertEqual(statuses, [1, 2, 0])
+        # A track inserted inside the group joins it; deleting the group deletes its tracks.
+        c = song.create_audio_track(2)
+        self.assertEqual(c.group_track, g)
+        outside = song.create_audio_track(-1)
+        self.assertIsNone(outside.group_track)
+        song.delete_track(0)
+        self.assertEqual(list(song.tracks), [outside])
+        for t in (g, a, b, c):
+            self.assertTrue(t == None, t)  # noqa: E711
+
 
 if __name__ == "__main__":
     unittest.main()

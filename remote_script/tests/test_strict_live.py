@@ -21,8 +21,9 @@ def small_set(fake):
     sets.build_set(fake, tracks=2, scenes=3, devices=1, params=3, returns=1, clips=True)
 
 
-@unittest.skipUnless(fake_available(), "fake Live not available")
-class StrictLiveTest(unittest.TestCase):
+class _Rig(unittest.TestCase):
+    """The script loaded in the fake with ``build``'s Set, and a SNAPSHOT."""
+
     build = staticmethod(small_set)
 
     def setUp(self):
@@ -51,8 +52,32 @@ class StrictLiveTest(unittest.TestCase):
         got = replay(self.base, [e for e in h.events if e[0] <= snap["seq"]])
         self.assertEqual(got, snap["state"])
         self.assert_no_script_errors()
+        self.assert_slot_observers_match_live()
         self.base = snap
 
+    def assert_slot_observers_match_live(self):
+        """Every clip slot of Live has its observer, found by its key (what
+        the cursor and slot events rely on)."""
+        obs = self.h.instance.observers
+        for t in obs.regular:
+            live = [obs.key(x) for x in t.track.clip_slots]
+            self.assertEqual([o.key for o in t.slots], live, "track %d" % t.index)
+            for row, k in enumerate(live):
+                self.assertIs(obs.slot_by_key.get(k), t.slots[row], "slot (%d, %d)" % (t.index, row))
+        self.assertEqual(len(obs.slot_by_key), sum(len(t.slots) for t in obs.regular))
+
+    def random_edits(self, seed, ticks=6, per_tick=25):
+        # Every kind of edit, each structural one in a coin-flipped order.
+        edits = scenarios.RandomEdits(self.h.fake, seed=seed)
+        for _ in range(ticks):
+            for _ in range(per_tick):
+                edits.step()
+            self.h.fake.tick()
+        self.assert_events_give_snapshot()
+
+
+@unittest.skipUnless(fake_available(), "fake Live not available")
+class StrictLiveTest(_Rig):
     # --- issue 13: clip play state is the clip's, not the slot's
 
     def test_clip_play_state_is_read_from_the_clip(self):
@@ -119,14 +144,47 @@ class StrictLiveTest(unittest.TestCase):
             self.assert_events_give_snapshot()
 
     def test_random_edits_with_random_notification_orders(self):
-        # Every kind of edit, each structural one in a coin-flipped order.
-        h = self.h
-        edits = scenarios.RandomEdits(h.fake, seed=13)
-        for _ in range(6):
-            for _ in range(25):
-                edits.step()
-            h.fake.tick()
+        self.random_edits(seed=13)
+
+
+def grouped_set(fake):
+    """The small Set with its two regular tracks in a group: group, audio, midi, return, master."""
+    small_set(fake)
+    fake.song.group_tracks(0, 1)
+
+
+@unittest.skipUnless(fake_available(), "fake Live not available")
+class GroupTrackTest(_Rig):
+    build = staticmethod(grouped_set)
+
+    def test_group_tracks_are_reported_as_groups_with_their_fold_state(self):
+        # issue 13, script fix 3: group tracks were reported as "audio".
+        h, song = self.h, self.h.song
+        tracks = self.base["state"]["tracks"]
+        self.assertEqual([t["type"] for t in tracks], ["group", "audio", "midi", "return", "master"])
+        self.assertEqual([t["folded"] for t in tracks], [False] * 5)
+        self.assertEqual(len(tracks[0]["clip_slots"]), 3, "a group track has its row of group slots")
+        self.assertEqual([t["type"] for t in h.command("GET_STATE")["tracks"]], ["group", "audio", "midi"])
+        m = h.mark()
+        song.tracks[0].fold_state = 1
+        self.assertEqual(h.wait_event("/live/track/fold", since=m)[3], [0, True])
         self.assert_events_give_snapshot()
+        self.assertTrue(self.base["state"]["tracks"][0]["folded"])
+        # The group slot follows its tracks' clips.
+        m = h.mark()
+        song.tracks[1].clip_slots[0].fire()
+        h.wait_event("/live/clip_slot/playing_status", lambda a: a == [0, 0, 1], since=m)
+        self.assert_events_give_snapshot()
+        # A new group with its contents, then the first one deleted with its tracks.
+        song.create_audio_track(-1)
+        song.group_tracks(3, 3)
+        song.create_scene(0)
+        song.delete_track(0)
+        self.assert_events_give_snapshot()
+        self.assertEqual([t["type"] for t in self.base["state"]["tracks"]], ["group", "audio", "return", "master"])
+
+    def test_random_edits_with_groups(self):
+        self.random_edits(seed=31)
 
 
 if __name__ == "__main__":
