@@ -25,6 +25,12 @@ type Env struct {
 	Home        string // the user's home folder
 	AppData     string // Windows: %APPDATA% (…\AppData\Roaming)
 	UserProfile string // Windows: %USERPROFILE%
+	// Documents is the user's Documents folder where Windows says it is:
+	// the Known Folder FOLDERID_Documents, which OneDrive's backup or an
+	// administrator's folder redirection moves away from the profile (to
+	// …\OneDrive\Documents, D:\Docs, a network share). Live's default User
+	// Library is inside it. "" means <UserProfile>\Documents.
+	Documents string
 }
 
 // Current describes this machine.
@@ -37,6 +43,7 @@ func Current() Env {
 	if e.AppData == "" && e.OS == "windows" {
 		e.AppData = filepath.Join(e.UserProfile, "AppData", "Roaming")
 	}
+	e.Documents = documentsFolder()
 	return e
 }
 
@@ -56,7 +63,11 @@ func PrefsRoot(env Env) string {
 func DefaultUserLibrary(env Env) string {
 	switch env.OS {
 	case "windows":
-		return filepath.Join(env.UserProfile, "Documents", "Ableton", "User Library")
+		docs := env.Documents
+		if docs == "" {
+			docs = filepath.Join(env.UserProfile, "Documents")
+		}
+		return filepath.Join(docs, "Ableton", "User Library")
 	default:
 		return filepath.Join(env.Home, "Music", "Ableton", "User Library")
 	}

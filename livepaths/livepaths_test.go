@@ -66,6 +66,12 @@ func TestDefaultPathsPerOS(t *testing.T) {
 	if got := DefaultUserLibrary(win); got != filepath.Join("/c/Users/me", "Documents", "Ableton", "User Library") {
 		t.Errorf("windows default %s", got)
 	}
+	// issue 12 item 5: a Documents folder Windows moved (OneDrive, another
+	// drive) holds the default User Library, not <profile>\Documents.
+	win.Documents = "/d/OneDrive/Dokumente"
+	if got := DefaultUserLibrary(win); got != filepath.Join("/d/OneDrive/Dokumente", "Ableton", "User Library") {
+		t.Errorf("windows default with Documents moved %s", got)
+	}
 	if PrefsRoot(Env{OS: "linux"}) != "" {
 		t.Error("no Live on linux")
 	}
