@@ -5,8 +5,9 @@
 // to one consumer in arrival order.
 //
 // The read loop never waits for the consumer: datagrams are copied out of a
-// reused buffer into a bounded queue, and a full queue drops the datagram
-// and counts it (Stats.Overflow). Decoding happens on the consumer's side.
+// reused buffer into a queue bounded in datagrams and in bytes, with the
+// sender's address; a full queue drops the datagram and counts it
+// (metrics OverflowDrops). Decoding happens on the consumer's side.
 package oscin
 
 import (

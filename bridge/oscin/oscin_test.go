@@ -5,12 +5,14 @@ import (
 	"errors"
 	"math"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hypebeast/go-osc/osc"
 	"github.com/vimabl/vimabl/bridge/metrics"
+	"github.com/vimabl/vimabl/internal/testkit"
 )
 
 func marshal(t testing.TB, p osc.Packet) []byte {
@@ -212,28 +214,123 @@ func TestReceiverKeepsOrderAndSurvivesJunk(t *testing.T) {
 	}
 }
 
-func TestReceiverCountsOverflowWhenTheConsumerStalls(t *testing.T) {
-	r, c, out := listen(t)
+// fill sends datagrams msg(1), msg(2), … to r until r has read at least
+// want of them, while nobody consumes r's queue. Each round fits a quarter of
+// the socket's buffer and waits until the reader has read (or the kernel has
+// dropped) everything sent so far, so that what the queue drops is decided by
+// its bounds, not by the kernel under CPU load; the kernel's drops, where
+// Linux tells them, are counted rather than taken for the queue's. It
+// returns how many datagrams it sent and how many of them the kernel dropped.
+func fill(t *testing.T, r *Receiver, c *metrics.Counters, out *net.UDPConn, want int, msg func(i int) []byte) (sent int, kdrops uint64) {
+	t.Helper()
+	// What a datagram costs the socket buffer: its bytes (twice, for the
+	// loopback's rounding of large buffers) and the kernel's bookkeeping.
+	per := 2*len(msg(1)) + 1024
+	round := 64
+	if b := r.EffectiveBuffer(); b > 0 {
+		round = max(1, b/4/per)
+	}
+	port := r.LocalAddr().Port
+	if _, ok := kernelDrops(port); !ok && runtime.GOOS == "linux" {
+		t.Fatal("the socket is not in /proc/net/udp: the kernel's drops cannot be told from the queue's")
+	}
+	// What the consumer took before (nothing is taken during fill).
+	taken := c.Received.Load() - c.OverflowDrops.Load() - uint64(len(r.Datagrams()))
+	for int(c.Received.Load()) < want {
+		for i := 0; i < round; i++ {
+			sent++
+			if _, err := out.Write(msg(sent)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		testkit.WaitFor(t, "the reader to read the round", 10*time.Second, func() bool {
+			kdrops, _ = kernelDrops(port)
+			return c.Received.Load()+kdrops >= uint64(sent)
+		})
+	}
+	// Received is counted before the datagram is queued or dropped.
+	testkit.WaitFor(t, "the reader to queue or drop the last one", 10*time.Second, func() bool {
+		return taken+c.OverflowDrops.Load()+uint64(len(r.Datagrams())) == c.Received.Load()
+	})
+	return sent, kdrops
+}
+
+// sized returns the datagram of event seq of exactly size bytes: a
+// /live/log line padded to size.
+func sized(t *testing.T, seq, size int) []byte {
+	t.Helper()
+	data := marshal(t, seqMsg(int32(seq), 1.0, "/live/log", "INFO", "Test", ""))
+	pad := size - len(data) // a string grows in steps of 4 bytes, its NUL included
+	if pad < 0 || pad%4 != 0 {
+		t.Fatalf("cannot pad a %d-byte datagram to %d", len(data), size)
+	}
+	return marshal(t, seqMsg(int32(seq), 1.0, "/live/log", "INFO", "Test", strings.Repeat("x", pad)))
+}
+
+func runReceiver(t *testing.T, r *Receiver) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
-	msg := marshal(t, seqMsg(1, 1.0, "/live/x"))
-	total := QueueLen + 5000
-	for i := 0; i < total; i++ {
-		out.Write(msg)
-		if i%20000 == 0 {
-			time.Sleep(time.Millisecond) // let the reader keep up with the kernel buffer
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// Issue 10 item 1: with the consumer stalled, ordinary events fill all
+// QueueLen slots — the byte bound does not cut a burst of events of up to
+// 128 bytes short — and every datagram beyond is dropped and counted.
+func TestReceiverQueuesQueueLenOrdinaryEventsThenCountsOverflow(t *testing.T) {
+	r, c, out := listen(t)
+	runReceiver(t, r)
+	const size = 128 // the largest event the slot count is meant for
+	if QueueLen*size > QueueBytes {
+		t.Fatalf("QueueLen events of %d bytes need %d bytes, QueueBytes is %d", size, QueueLen*size, QueueBytes)
+	}
+	msg := sized(t, 1, size)
+	sent, kdrops := fill(t, r, c, out, QueueLen+1000, func(int) []byte { return msg })
+	t.Logf("sent %d, the kernel dropped %d", sent, kdrops)
+	received, overflow, queued := c.Received.Load(), c.OverflowDrops.Load(), len(r.Datagrams())
+	if queued != QueueLen || overflow != received-QueueLen {
+		t.Fatalf("received %d: %d queued, %d counted as overflow; want %d queued and the rest counted", received, queued, overflow, QueueLen)
+	}
+}
+
+// Issue 10 item 1: large datagrams stop queueing at QueueBytes (a flood of
+// 60 KB /live/log datagrams took the bridge to 343 MB), the ones beyond are
+// counted as overflow, the queued ones are intact and in order, and the
+// bytes the consumer takes are free again.
+func TestReceiverBoundsTheQueueInBytes(t *testing.T) {
+	r, c, out := listen(t)
+	runReceiver(t, r)
+	const size = 40000 // QueueBytes is not a multiple of it: the bound is exact
+	fits := QueueBytes / size
+	sent, kdrops := fill(t, r, c, out, fits+20, func(i int) []byte { return sized(t, i, size) })
+	t.Logf("sent %d, the kernel dropped %d", sent, kdrops)
+	received, overflow, queued := c.Received.Load(), c.OverflowDrops.Load(), len(r.Datagrams())
+	if queued != fits || overflow != received-uint64(fits) {
+		t.Fatalf("received %d of %d bytes: %d queued, %d counted as overflow; want %d queued (QueueBytes %d) and the rest counted",
+			received, size, queued, overflow, fits, QueueBytes)
+	}
+	// Without kernel drops the queue holds exactly the first ones sent.
+	prev := int64(0)
+	for i := 0; i < queued; i++ {
+		d := <-r.Datagrams()
+		evs, err := Decode(d.Data, d.Received)
+		if err != nil || len(d.Data) != size {
+			t.Fatalf("queued datagram %d: %d bytes, %v", i, len(d.Data), err)
+		}
+		if evs[0].Seq <= prev || kdrops == 0 && evs[0].Seq != int64(i+1) {
+			t.Fatalf("queued datagram %d has seq %d after %d", i, evs[0].Seq, prev)
+		}
+		prev = evs[0].Seq
+		if !d.From.IsValid() || d.From.Port() != uint16(out.LocalAddr().(*net.UDPAddr).Port) {
+			t.Fatalf("datagram from %v, sent from %v", d.From, out.LocalAddr())
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Received.Load() < uint64(total) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	// The consumer took them all: their bytes are free again (half a
+	// queue's worth: fill sends whole rounds).
+	fill(t, r, c, out, int(received)+fits/2, func(i int) []byte { return sized(t, sent+i, size) })
+	if got := c.OverflowDrops.Load(); got != overflow {
+		t.Fatalf("%d more overflows after the consumer emptied the queue: its bytes were not given back", got-overflow)
 	}
-	if got := c.OverflowDrops.Load(); got == 0 || int(c.Received.Load())-int(got) != len(r.Datagrams()) {
-		t.Fatalf("received %d, overflow %d, queued %d", c.Received.Load(), got, len(r.Datagrams()))
-	}
-	cancel()
-	<-done
 }
 
 func TestPortInUseIsAClearError(t *testing.T) {

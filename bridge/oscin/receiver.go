@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"syscall"
 	"time"
 
@@ -17,14 +18,26 @@ const (
 	// burst at loopback speed must fit while the consumer catches up. The OS
 	// may cap it (Linux: net.core.rmem_max); EffectiveBuffer reports what it gave.
 	SocketBuffer = 8 << 20
-	// QueueLen bounds datagrams waiting for the consumer.
+	// QueueLen bounds how many datagrams wait for the consumer: a burst of
+	// 100 000 ordinary events (under 128 bytes each) is absorbed whole while
+	// the consumer catches up (docs/performance.md).
 	QueueLen = 1 << 17
+	// QueueBytes bounds the bytes of the datagrams waiting for the consumer
+	// (each is a copy): QueueLen alone let a flood of 60 KB /live/log
+	// datagrams queue gigabytes (the headless bridge peaked at 343 MB).
+	// QueueLen datagrams of 128 bytes fit in it, so the slot count still
+	// decides for ordinary events; large ones are dropped beyond it.
+	QueueBytes = 16 << 20
 )
 
-// Datagram is one raw datagram and when it arrived.
+// Datagram is one raw datagram, who sent it and when it arrived.
 type Datagram struct {
 	Data     []byte
 	Received time.Time
+	// From is the sender's address (IPv4 addresses unmapped). A Remote
+	// Script instance sends everything from one socket, so this is what
+	// ties an ordinary event to the instance whose hello came from there.
+	From netip.AddrPort
 }
 
 // ErrPortInUse is wrapped when the events port is taken by another program.
@@ -34,9 +47,39 @@ var ErrPortInUse = errors.New("port is used by another program")
 type Receiver struct {
 	conn    *net.UDPConn
 	queue   chan Datagram
+	queued  queueLedger // owned by Run
 	c       *metrics.Counters
 	rcvbuf  int
 	stopped chan struct{}
+}
+
+// queueLedger counts the bytes of the datagrams in the queue from the
+// reader's side alone, so the consumer needs no part in it: it remembers the
+// size of every datagram it queued, in order. Only the reader sends and the
+// consumer takes the oldest first, so the datagrams still queued are always
+// the newest len(queue) of those sent; settle forgets the others.
+type queueLedger struct {
+	sizes       []uint32 // a ring of the sizes of the datagrams sent, oldest at head
+	head, count int
+	bytes       int // the sum of the sizes in the ring
+}
+
+// settle forgets the datagrams the consumer took: queued is len(queue),
+// read after the last send (the consumer may have taken more since; then
+// bytes overstates the queue, never understates it).
+func (l *queueLedger) settle(queued int) {
+	for l.count > queued {
+		l.bytes -= int(l.sizes[l.head])
+		l.head = (l.head + 1) % len(l.sizes)
+		l.count--
+	}
+}
+
+// push records a datagram of n bytes just queued.
+func (l *queueLedger) push(n int) {
+	l.sizes[(l.head+l.count)%len(l.sizes)] = uint32(n)
+	l.count++
+	l.bytes += n
 }
 
 // Listen binds addr (host:port). A taken port returns an error wrapping
@@ -56,7 +99,8 @@ func Listen(addr string, c *metrics.Counters) (*Receiver, error) {
 	if c == nil {
 		c = metrics.New()
 	}
-	r := &Receiver{conn: conn, queue: make(chan Datagram, QueueLen), c: c, stopped: make(chan struct{})}
+	r := &Receiver{conn: conn, queue: make(chan Datagram, QueueLen), c: c, stopped: make(chan struct{}),
+		queued: queueLedger{sizes: make([]uint32, QueueLen)}}
 	_ = conn.SetReadBuffer(SocketBuffer) // best effort; the OS caps it
 	r.rcvbuf = effectiveBuffer(conn)
 	return r, nil
@@ -74,7 +118,8 @@ func (r *Receiver) EffectiveBuffer() int { return r.rcvbuf }
 func (r *Receiver) Datagrams() <-chan Datagram { return r.queue }
 
 // Run reads until ctx is done or Close is called. It never blocks on the
-// consumer: a full queue drops the datagram and counts it.
+// consumer: a datagram that finds the queue full (QueueLen datagrams, or
+// QueueBytes of them) is dropped and counted as an overflow.
 func (r *Receiver) Run(ctx context.Context) error {
 	defer close(r.queue)
 	defer close(r.stopped)
@@ -82,7 +127,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 	defer stop()
 	buf := make([]byte, MaxDatagram+1)
 	for {
-		n, _, err := r.conn.ReadFromUDP(buf)
+		n, from, err := r.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
@@ -96,12 +141,15 @@ func (r *Receiver) Run(ctx context.Context) error {
 			r.c.Malformed.Add(1)
 			continue
 		}
-		d := Datagram{Data: append([]byte(nil), buf[:n]...), Received: now}
-		select {
-		case r.queue <- d:
-		default:
+		r.queued.settle(len(r.queue))
+		if r.queued.count == QueueLen || r.queued.bytes+n > QueueBytes {
 			r.c.OverflowDrops.Add(1)
+			continue
 		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		// The queue has room: only this goroutine sends, so this never blocks.
+		r.queue <- Datagram{Data: append([]byte(nil), buf[:n]...), Received: now, From: from}
+		r.queued.push(n)
 	}
 }
 
