@@ -201,8 +201,11 @@ func New(cfg Config) (*Engine, error) {
 			return wshub.SnapshotFrame(session, seq, state)
 		},
 		Command: e.Command,
-		State:   e.StateJSON,
-		Status:  e.StatusJSON,
+		State:   e.mirror.SnapshotJSON,
+		StatusNow: func() wshub.Frame {
+			return wshub.StatusFrame(statusJSON(e.Status(), nil))
+		},
+		Status: e.StatusJSON,
 		Health: func() (bool, string) {
 			s := e.Status()
 			return s.State != StatePortConflict && s.State != StatePortError, s.State.String() + ": " + s.Summary
@@ -720,10 +723,13 @@ func (e *Engine) handle(ev *oscin.Event) {
 		e.requestResync()
 		return
 	}
-	// While the new session's snapshot is in flight its events wait in the
-	// Sync's buffer; clients get them inside the snapshot frame.
+	// Clients get exactly the events the mirror applied, each marked with
+	// the session it was applied to (the hub's fence). While a snapshot is in
+	// flight events wait in the Sync's buffer; clients get them inside the
+	// snapshot frame.
 	broadcast := mirrorSession == session
-	if _, _, err := e.sync.Event(mirror.Event{Seq: ev.Seq, Path: ev.Path, Args: ev.Args}); err != nil {
+	a, err := e.sync.Apply(mirror.Event{Seq: ev.Seq, Path: ev.Path, Args: ev.Args})
+	if err != nil {
 		// The mirror and the script disagree: only a snapshot can tell which
 		// is right.
 		if held, ok := e.applyWarn.allow(ev.Received); ok {
@@ -731,8 +737,8 @@ func (e *Engine) handle(ev *oscin.Event) {
 		}
 		e.requestResync()
 	}
-	if broadcast {
-		e.hub.Broadcast(wshub.EventFrameAt(ev.Received, session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
+	if broadcast && a.Applied {
+		e.hub.Broadcast(wshub.EventFrameAt(ev.Received, a.Session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
 	}
 }
 

@@ -173,18 +173,19 @@ func (m *Mirror) SetSeq(seq int64) {
 }
 
 // applySeq applies an event and, if it succeeded and carries a sequence
-// number, records it, under one lock so readers see both or neither.
-func (m *Mirror) applySeq(seq int64, path string, args []any) (bool, error) {
+// number, records it, under one lock so readers see both or neither. It
+// returns the session whose state the event was applied to.
+func (m *Mirror) applySeq(seq int64, path string, args []any) (bool, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	changed, err := m.st.apply(path, args)
 	if err != nil {
-		return false, fmt.Errorf("%s %v: %w", path, args, err)
+		return false, m.sessionID, fmt.Errorf("%s %v: %w", path, args, err)
 	}
 	if seq > 0 {
 		m.seq = seq
 	}
-	return changed, nil
+	return changed, m.sessionID, nil
 }
 
 // clone returns a deep copy.

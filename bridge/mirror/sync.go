@@ -38,7 +38,7 @@ type Event struct {
 // Complete (or Abort) events are buffered; Complete loads the snapshot and
 // applies, in arrival order, the buffered events whose seq is greater than
 // the snapshot's, dropping the others (the snapshot already contains them).
-// Events without a sequence number are always applied after the snapshot.
+// Events without a sequence number are never applied.
 //
 // After a snapshot, events with a sequence number at or below its seq are
 // dropped even when they arrive late, until a /live/hello (a new session,
@@ -80,33 +80,58 @@ func (s *Sync) Resyncing() bool {
 
 // Event applies ev to the mirror, or buffers it while a snapshot is in
 // flight (buffered=true; changed and err are then zero). An event the last
-// snapshot already contains is dropped (all results zero). A failed Apply
-// returns its error and leaves the state untouched.
+// snapshot already contains, and an unnumbered one, is dropped (all results
+// zero). A failed Apply returns its error and leaves the state untouched.
 func (s *Sync) Event(ev Event) (changed, buffered bool, err error) {
+	a, err := s.Apply(ev)
+	return a.Changed, a.Buffered, err
+}
+
+// Applied says what became of one event given to Apply.
+type Applied struct {
+	// Applied: the mirror took the event now, on top of the state of
+	// Session; it is what clients get next. False when it was buffered,
+	// already contained in the state, unnumbered, or did not apply.
+	Applied bool
+	Changed bool   // the state changed
+	Session string // the mirror's session when it was applied
+	// Buffered: held for the snapshot in flight, which clients then get
+	// with the event in it.
+	Buffered bool
+}
+
+// Apply is Event, saying what became of ev. An unnumbered event (seq 0: an
+// OSC message without the /live/seq wrapper, which VimAbl's script never
+// sends) is ignored: every change of the state has a sequence number, so a
+// copy at a given seq is the same everywhere (docs/protocol.md).
+func (s *Sync) Apply(ev Event) (Applied, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ev.Seq == 0 {
+		return Applied{}, nil
+	}
 	if s.inFlight {
 		if len(s.buf) >= s.max {
 			s.dropped++
 			if ev.Seq > s.maxDropped {
 				s.maxDropped = ev.Seq
 			}
-			if ev.Seq == 0 {
-				s.maxDropped = 1<<63 - 1 // cannot tell; assume it mattered
-			}
-			return false, true, nil
+			return Applied{Buffered: true}, nil
 		}
 		s.buf = append(s.buf, ev)
-		return false, true, nil
+		return Applied{Buffered: true}, nil
 	}
 	if ev.Path == "/live/hello" {
 		s.floor = 0 // a new session numbers its events from 1 again
 	}
-	if ev.Seq != 0 && ev.Seq <= s.floor {
-		return false, false, nil
+	if ev.Seq <= s.floor {
+		return Applied{}, nil
 	}
-	changed, err = s.m.applySeq(ev.Seq, ev.Path, ev.Args)
-	return changed, false, err
+	changed, session, err := s.m.applySeq(ev.Seq, ev.Path, ev.Args)
+	if err != nil {
+		return Applied{}, err
+	}
+	return Applied{Applied: true, Changed: changed, Session: session}, nil
 }
 
 // Begin starts buffering events because a SNAPSHOT request is about to be
@@ -197,7 +222,7 @@ func helloSession(ev Event) string {
 	return ""
 }
 
-// replay applies buffered events with seq > after (seq 0 always applies);
+// replay applies buffered events with seq > after;
 // a hello of a session other than session starts a new numbering, after
 // which everything applies. It is called with s.mu held.
 func (s *Sync) replay(buf []Event, after int64, session string, res *ResyncResult) []error {
@@ -207,11 +232,11 @@ func (s *Sync) replay(buf []Event, after int64, session string, res *ResyncResul
 			after = -1 // a new session numbers from 1 again
 			s.floor = 0
 		}
-		if ev.Seq != 0 && ev.Seq <= after {
+		if ev.Seq <= after {
 			res.Skipped++
 			continue
 		}
-		if _, err := s.m.applySeq(ev.Seq, ev.Path, ev.Args); err != nil {
+		if _, _, err := s.m.applySeq(ev.Seq, ev.Path, ev.Args); err != nil {
 			res.Failed++
 			if len(errs) < 10 {
 				errs = append(errs, err)

@@ -40,7 +40,8 @@ func startHub(t *testing.T, cfg Config, tune func(*Hub)) (*Hub, string) {
 	return h, "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
 }
 
-// dial connects a client and reads the snapshot every client gets first.
+// dial connects a client and reads the hello and the snapshot every client
+// gets first (these hubs have no status frame).
 func dial(t *testing.T, url string) *websocket.Conn {
 	t.Helper()
 	c, _, err := websocket.DefaultDialer.Dial(url, nil)
@@ -48,8 +49,11 @@ func dial(t *testing.T, url string) *websocket.Conn {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	t.Cleanup(func() { c.Close() })
+	if f := readFrame(t, c); f["type"] != "hello" {
+		t.Fatalf("first frame %v, want hello", f)
+	}
 	if f := readFrame(t, c); f["type"] != "snapshot" {
-		t.Fatalf("first frame %v, want the snapshot", f)
+		t.Fatalf("second frame %v, want the snapshot", f)
 	}
 	return c
 }

@@ -2,11 +2,16 @@ package wshub
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"math"
 	"time"
 )
 
-// The frames of docs/protocol.md, "WebSocket (port 8765)".
+// The frames of docs/protocol.md, "WebSocket and HTTP (port 8765)".
+
+// ProtocolVersion is the WebSocket protocol this hub speaks, sent in the
+// hello frame. It changes only when a v1 client would misread the frames.
+const ProtocolVersion = 1
 
 type eventFrame struct {
 	Type string  `json:"type"`
@@ -23,7 +28,9 @@ func EventFrame(session string, seq int64, ts time.Time, path string, args []any
 }
 
 // EventFrameAt is EventFrame for an event whose datagram was read at
-// received (it feeds the UDP-in to WebSocket-out measurement).
+// received (it feeds the UDP-in to WebSocket-out measurement). session is
+// the session of the state the event was applied to: a client gets the
+// frame only if its last snapshot is of that session (the fence).
 func EventFrameAt(received time.Time, session string, seq int64, ts time.Time, path string, args []any) Frame {
 	clean := args
 	for i, a := range args {
@@ -45,7 +52,7 @@ func EventFrameAt(received time.Time, session string, seq int64, ts time.Time, p
 	if err != nil {
 		data, _ = json.Marshal(eventFrame{Type: "event", Seq: seq, TS: secs, Path: path, Args: []any{}})
 	}
-	return Frame{Received: received, Session: session, Seq: seq, Data: data}
+	return Frame{Received: received, Session: session, Seq: seq, Event: true, Data: data}
 }
 
 type snapshotFrame struct {
@@ -61,7 +68,15 @@ func SnapshotFrame(session string, seq int64, state []byte) Frame {
 	if err != nil {
 		data, _ = json.Marshal(snapshotFrame{Type: "snapshot", SessionID: session, Seq: seq, State: json.RawMessage("{}")})
 	}
-	return Frame{Session: session, Seq: seq, Snapshot: true, Data: data}
+	return Frame{Session: session, Seq: seq, Snapshot: true, Data: data, sum: checksum(data)}
+}
+
+// checksum identifies a snapshot frame's bytes, so that a client is never
+// sent the very snapshot it already has (see Hub.Run).
+func checksum(data []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(data)
+	return h.Sum64()
 }
 
 // StatusFrame wraps a status object ({"type":"status", ...fields}).
@@ -71,4 +86,18 @@ func StatusFrame(status any) Frame {
 		data = []byte(`{"type":"status"}`)
 	}
 	return Frame{Data: data}
+}
+
+// helloFrame is the first frame of every connection.
+type helloFrame struct {
+	Type     string `json:"type"`
+	Protocol int    `json:"protocol"`
+	Version  string `json:"version"`
+	Patch    bool   `json:"patch"`
+}
+
+// hello encodes the hello frame for a client that asked (or not) for patches.
+func hello(version string, patch bool) []byte {
+	data, _ := json.Marshal(helloFrame{Type: "hello", Protocol: ProtocolVersion, Version: version, Patch: patch})
+	return data
 }

@@ -24,12 +24,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/vimabl/vimabl/bridge/metrics"
+	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
 // Limits and timeouts of a WebSocket connection.
@@ -52,14 +54,18 @@ const (
 	commandWait         = 15 * time.Second
 )
 
-// Frame is one message for every client, encoded once. Session and Seq let
-// a client that just received a snapshot skip events it already contains.
+// Frame is one message for every client, encoded once. Session and Seq
+// place a snapshot or an event in the stream: each client gets an event
+// only after a snapshot of the same session and only if the snapshot does
+// not already contain it (see Run).
 type Frame struct {
 	Received time.Time // when the event's datagram was read; zero for other frames
-	Session  string
-	Seq      int64 // an event's number, or the last number a snapshot contains; 0: none
-	Snapshot bool  // a snapshot: always delivered, and events up to Seq are then skipped
+	Session  string    // the session of a snapshot, or of the state an event was applied to
+	Seq      int64     // an event's number, or the last number a snapshot contains; 0: none
+	Snapshot bool      // a snapshot: it replaces the client's state
+	Event    bool      // an event: delivered only on top of a snapshot of Session
 	Data     []byte
+	sum      uint64 // a snapshot's checksum (SnapshotFrame)
 }
 
 // Config connects the hub to the engine.
@@ -69,10 +75,17 @@ type Config struct {
 	Snapshot func() Frame
 	// Command forwards one command line to the Remote Script.
 	Command func(ctx context.Context, line string) (json.RawMessage, error)
-	State   func() []byte                    // GET /state
-	Status  func() []byte                    // GET /status
-	Health  func() (ok bool, summary string) // GET /healthz
-	Metrics *metrics.Counters                // GET /metrics; WS figures are counted here
+	// State is GET /state: the mirror's state with the session and the last
+	// sequence number it contains (sent as X-VimAbl-Session / X-VimAbl-Seq).
+	State func() (session string, seq int64, state []byte)
+	// StatusNow is the status frame a client gets on connect (nil: none).
+	StatusNow func() Frame
+	Status    func() []byte                    // GET /status
+	Health    func() (ok bool, summary string) // GET /healthz
+	// Version is the bridge's version in the hello frame
+	// (remotescript.Version() if empty: app and script share one version).
+	Version string
+	Metrics *metrics.Counters // GET /metrics; WS figures are counted here
 	// AllowedOrigins are extra web origins (scheme://host[:port]) allowed
 	// besides localhost ones.
 	AllowedOrigins []string
@@ -104,6 +117,9 @@ func New(cfg Config) *Hub {
 	}
 	if cfg.QueueBytes <= 0 {
 		cfg.QueueBytes = MaxQueueBytes
+	}
+	if cfg.Version == "" {
+		cfg.Version = remotescript.Version()
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -152,8 +168,7 @@ func (h *Hub) Run(ctx context.Context) {
 			snap := h.cfg.Snapshot()
 			if snap.Data == nil {
 				cl.pending = true
-			} else {
-				cl.session, cl.seq = snap.Session, snap.Seq
+			} else if cl.takes(snap) {
 				cl.push(snap.Data)
 			}
 			clients[cl] = struct{}{}
@@ -166,10 +181,8 @@ func (h *Hub) Run(ctx context.Context) {
 			}
 		case f := <-h.broadcast:
 			for cl := range clients {
-				if f.Snapshot {
-					cl.session, cl.seq, cl.pending = f.Session, f.Seq, false
-				} else if cl.pending || f.Seq > 0 && f.Session == cl.session && f.Seq <= cl.seq {
-					continue // waiting for a snapshot, or already in this client's
+				if !cl.takes(f) {
+					continue
 				}
 				if !cl.pushFrame(f.Data, f.Received) {
 					// Closing: fell behind just now (pushFrame counted it)
@@ -202,7 +215,10 @@ func (h *Hub) Handler(ctx context.Context) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) { h.serveWS(ctx, w, r) })
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, h.cfg.State())
+		session, seq, state := h.cfg.State()
+		w.Header().Set("X-VimAbl-Session", session)
+		w.Header().Set("X-VimAbl-Seq", strconv.FormatInt(seq, 10))
+		writeJSON(w, state)
 	})
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, h.cfg.Status())
@@ -222,7 +238,22 @@ func (h *Hub) Handler(ctx context.Context) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		h.c.WritePrometheus(w, time.Now())
 	})
-	return h.hostGuard(mux)
+	return h.hostGuard(h.cors(mux))
+}
+
+// cors lets a web page served from another localhost port (or an allowed
+// origin) read the plain GET answers, by the same rule that lets it open
+// /ws: it could read the same Set and status there anyway. Other origins
+// get no CORS headers, so their pages cannot read the answers.
+func (h *Hub) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" && r.URL.Path != "/ws" && h.originAllowed(r) {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Access-Control-Expose-Headers", "X-VimAbl-Session, X-VimAbl-Seq")
+		}
+		w.Header().Add("Vary", "Origin")
+		next.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, body []byte) {
@@ -298,7 +329,13 @@ func (h *Hub) serveWS(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	fc := hj.conn
 	fc.Flush() // the handshake response
-	cl := &client{hub: h, conn: conn, fc: fc, remote: r.RemoteAddr, wake: make(chan struct{}, 1), registered: make(chan struct{})}
+	cl := &client{hub: h, conn: conn, fc: fc, remote: r.RemoteAddr, wake: make(chan struct{}, 1), registered: make(chan struct{}),
+		patch: wantsPatch(r)}
+	// hello, then the status as it is now; the snapshot follows on register.
+	cl.push(hello(h.cfg.Version, cl.patch))
+	if h.cfg.StatusNow != nil {
+		cl.push(h.cfg.StatusNow().Data)
+	}
 	// gorilla answers pings and closes from the read loop; send those at once.
 	conn.SetPingHandler(func(data string) error {
 		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(h.writeWait))
@@ -323,6 +360,13 @@ func (h *Hub) serveWS(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	cl.readPump(ctx)
 }
 
+// wantsPatch reports whether a /ws request asks for patch mode: ?patch=1
+// (or true). Any other value, or none, is the plain event stream.
+func wantsPatch(r *http.Request) bool {
+	v := r.URL.Query().Get("patch")
+	return v == "1" || strings.EqualFold(v, "true")
+}
+
 // client is one WebSocket connection.
 type client struct {
 	hub        *Hub
@@ -330,9 +374,12 @@ type client struct {
 	fc         *flushConn // buffers conn's writes until the batch is flushed
 	remote     string
 	registered chan struct{}
-	session    string // of the snapshot it got
-	seq        int64
-	pending    bool // registered during a resync: nothing until a snapshot frame
+	// What the client's copy of the Set is: owned by the hub goroutine.
+	session string // of the last snapshot it was sent
+	seq     int64  // the last event it was sent, or that snapshot's seq
+	snapSum uint64 // that snapshot's checksum
+	pending bool   // registered during a resync: nothing until a snapshot frame
+	patch   bool   // asked for patch mode (/ws?patch=1)
 
 	mu        sync.Mutex
 	queue     []queued
@@ -342,6 +389,31 @@ type client struct {
 	closeMsg  string
 	ended     bool // why the connection ends is recorded (and counted if a drop)
 	wake      chan struct{}
+}
+
+// takes reports whether frame f goes to the client, and records what the
+// client then has; only the hub goroutine calls it. This is the fence of
+// docs/protocol.md: a client gets an event only on top of a snapshot of the
+// event's session that does not already contain it, so no event of a new
+// session reaches a client before that session's snapshot, whenever the
+// client connected. A snapshot is not sent again to a client that has
+// exactly it and nothing since (the snapshot taken when it connected and the
+// engine's frame for the same resync are often the same).
+func (cl *client) takes(f Frame) bool {
+	switch {
+	case f.Snapshot:
+		if !cl.pending && f.Session == cl.session && f.Seq == cl.seq && f.sum == cl.snapSum {
+			return false
+		}
+		cl.session, cl.seq, cl.snapSum, cl.pending = f.Session, f.Seq, f.sum, false
+	case f.Event:
+		// An unnumbered event (seq 0) has no place in the stream: never sent.
+		if cl.pending || f.Session != cl.session || f.Seq <= cl.seq {
+			return false
+		}
+		cl.seq = f.Seq
+	}
+	return true
 }
 
 // queued is one frame waiting for a client.
