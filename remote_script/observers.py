@@ -209,22 +209,30 @@ class Registry(object):
         self.count = 0
         self.errors = 0
 
-    def add(self, subject, prop, fn, arg=None):
+    def add(self, subject, prop, fn, arg=None, guarded=False):
+        """Connect ``fn``; unless ``guarded`` (it catches its own errors and
+        reports them with ``failed``), wrapped so that an error is logged."""
         registry = self
 
         def callback():
             try:
                 fn()
             except Exception:
-                registry.errors += 1
-                log("Observers", "listener %s failed: %s" % (prop, _last_error()), "ERROR")
+                registry.failed(prop)
 
+        if guarded:
+            callback = fn
         if arg is None:
             getattr(subject, "add_%s_listener" % prop)(callback)
         else:
             getattr(subject, "add_%s_listener" % prop)(arg, callback)
         self.count += 1
         return (subject, prop, callback, arg)
+
+    def failed(self, prop):
+        """A listener raised: count and log it (called from its except block)."""
+        self.errors += 1
+        log("Observers", "listener %s failed: %s" % (prop, _last_error()), "ERROR")
 
     def remove(self, handle):
         subject, prop, callback, arg = handle
@@ -402,32 +410,26 @@ class DeviceObserver(_Node):
         self.key = self.mgr.key(device)
         self.index = -1
         self.param_count = 0
+        self.params = []
 
     def register(self):
         d = self.device
         self.listen(d, "name", self._on_structure)
         self.listen(d, "parameters", self._on_structure)
-        params = list(d.parameters)
+        # Kept for emit_full: a parameter list changes only with the
+        # parameters notification, which registers again.
+        self.params = params = list(d.parameters)
         self.param_count = len(params)
+        registry = self.mgr.registry
+        handles = self.handles
         for i, p in enumerate(params):
-            self.listen(p, "value", self._param_callback(i, p))
+            # One small object per parameter is its listener, already
+            # guarded: what a parameter must cost, and no more.
+            handles.append(registry.add(p, "value", _ParamWatch(self, i, p), guarded=True))
 
     def unregister(self):
         self.alive = False
         self.unlisten()
-
-    def _param_callback(self, i, param):
-        mgr = self.mgr
-        key = (self, i)
-
-        def send(value):
-            if self.alive:
-                mgr.emit("/live/device/param", (self.track_obs.index, self.index, i, value))
-
-        def on_value():
-            mgr.debouncer.submit(key, float(param.value), send)
-
-        return on_value
 
     def _on_structure(self):
         # A renamed device or a changed parameter list (a plug-in configured)
@@ -444,8 +446,34 @@ class DeviceObserver(_Node):
         t, d = self.track_obs.index, self.index
         dev = self.device
         self.mgr.emit("/live/device/added", (t, d, str(dev.name), str(dev.class_name)))
-        for i, p in enumerate(dev.parameters):
-            self.mgr.emit("/live/device/param_info", (t, d, i) + read_param(p))
+        emit = self.mgr.emit
+        for i, p in enumerate(self.params):
+            emit("/live/device/param_info", (t, d, i) + read_param(p))
+
+
+class _ParamWatch(object):
+    """The listener of one device parameter. A change only marks it (a
+    dictionary look-up); the debouncer sends its value at once or on the next
+    tick, read then, so an automation storm reads each parameter once a tick."""
+
+    __slots__ = ("dev", "i", "param", "key")
+
+    def __init__(self, dev, i, param):
+        self.dev = dev
+        self.i = i
+        self.param = param
+        self.key = (dev, i)
+
+    def __call__(self):
+        try:
+            self.dev.mgr.debouncer.touch(self.key, self.send)
+        except Exception:
+            self.dev.mgr.registry.failed("value")
+
+    def send(self):
+        dev = self.dev
+        if dev.alive:
+            dev.mgr.emit("/live/device/param", (dev.track_obs.index, dev.index, self.i, float(self.param.value)))
 
 
 class TrackObserver(_Node):
@@ -513,11 +541,11 @@ class TrackObserver(_Node):
         self.mgr.emit("/live/track/color", (self.index, _color(self.track)))
 
     def _on_volume(self):
-        self.mgr.debouncer.submit((self, "volume"), float(self.volume.value), self._send_volume)
+        self.mgr.debouncer.touch((self, "volume"), self._send_volume)
 
-    def _send_volume(self, value):
+    def _send_volume(self):
         if self.alive:
-            self.mgr.emit("/live/track/volume", (self.index, value))
+            self.mgr.emit("/live/track/volume", (self.index, float(self.volume.value)))
 
     def check_fold(self):
         """fold_state is not listenable: checked when visible_tracks
@@ -605,7 +633,7 @@ class ObserverManager(object):
         self.sender = sender
         self.clock = clock
         self.registry = Registry()
-        self.debouncer = Debouncer(clock=clock)
+        self.debouncer = Debouncer()
         self.enabled = False
         self.regular = []
         self.returns = []
@@ -699,7 +727,7 @@ class ObserverManager(object):
         self.scene_by_key.clear()
         self.slot_by_key.clear()
         self.cursor.stop()
-        self.debouncer = Debouncer(clock=self.clock)
+        self.debouncer = Debouncer()
         self.enabled = False
 
     def flush(self):
@@ -725,7 +753,7 @@ class ObserverManager(object):
             return
         if now is None:
             now = self.clock()
-        self.debouncer.flush_due(now)
+        self.debouncer.tick()
         if self._grid_pending:
             self._resync_grid()
         if now >= self._next_slow_poll:
@@ -771,11 +799,11 @@ class ObserverManager(object):
         self.emit("/live/transport/play", (bool(self.song.is_playing),))
 
     def _on_tempo(self):
-        self.debouncer.submit("tempo", float(self.song.tempo), self._send_tempo)
+        self.debouncer.touch((self, "tempo"), self._send_tempo)
 
-    def _send_tempo(self, value):
+    def _send_tempo(self):
         if self.enabled:
-            self.emit("/live/transport/tempo", (value,))
+            self.emit("/live/transport/tempo", (float(self.song.tempo),))
 
     def _on_view(self):
         view = read_view(self.application)

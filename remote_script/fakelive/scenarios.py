@@ -328,6 +328,37 @@ class EditStorm(object):
                     slot.fire() if not slot.clip.is_playing else slot.stop()
 
 
+class AutomationStorm(object):
+    """Automation playing: every tick each parameter of every device changes
+    ``per_change`` times (an automation curve is re-read every audio block),
+    the biggest devices first, up to ``per_tick`` parameters a tick. The last
+    value of a tick is a known function of (tick, parameter), so a test can
+    tell final values from intermediate ones."""
+
+    def __init__(self, fake, per_tick=1000, per_change=3):
+        self.fake = fake
+        self.per_tick = per_tick
+        self.per_change = per_change
+        self.ticks = 0
+
+    @staticmethod
+    def final(tick, i):
+        return ((tick * 7 + i) % 101) / 100.0
+
+    def params(self):
+        devices = [d for t in self.fake.song.tracks for d in t.devices]
+        devices.sort(key=lambda d: -len(d.parameters))
+        return [p for d in devices for p in d.parameters][:self.per_tick]
+
+    def on_tick(self):
+        self.ticks += 1
+        for i, p in enumerate(self.params()):
+            lo, hi = p.min, p.max
+            for c in range(self.per_change - 1):
+                p.value = lo + (hi - lo) * ((c * 0.37 + i * 0.01) % 1.0)
+            p.value = lo + (hi - lo) * self.final(self.ticks, i)
+
+
 class Demo(object):
     """What `vimabl demo` plays: a band rehearsing — clips fire, faders move,
     the cursor walks, now and then a track or scene appears."""
@@ -354,6 +385,9 @@ class Demo(object):
             e.step()
 
 
+SCENARIOS = ("idle", "edit-storm", "set-load", "demo", "automation-storm")
+
+
 def scenario(name, fake, seed=1):
     """The per-tick driver of a named scenario (None for idle)."""
     if name in (None, "", "idle", "set-load"):
@@ -362,4 +396,6 @@ def scenario(name, fake, seed=1):
         return EditStorm(fake, seed)
     if name == "demo":
         return Demo(fake, seed)
-    raise ValueError("unknown scenario %r (idle, edit-storm, set-load, demo)" % name)
+    if name == "automation-storm":
+        return AutomationStorm(fake)
+    raise ValueError("unknown scenario %r (%s)" % (name, ", ".join(SCENARIOS)))

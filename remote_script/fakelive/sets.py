@@ -89,5 +89,20 @@ def big_set(fake):
                      file_path=_demo_path("Big Set"))
 
 
+def add_big_plugin(fake, track=0, params=1000, index=-1):
+    """A plug-in with ``params`` automatable parameters (a big synth or a
+    modular host exposes a thousand) on ``track``; returns the device."""
+    t = fake.song.tracks[track]
+    return t.insert_device(index, "Big Synth", "PluginDevice",
+                           [("Param %d" % (i + 1), 0.5, 0.0, 1.0) for i in range(params)])
+
+
+def big_plugin_set(fake):
+    """The demo Set with a 1 000-parameter plug-in on its first track."""
+    demo_set(fake)
+    add_big_plugin(fake)
+    return fake.song
+
+
 def _demo_path(name="VimAbl Demo"):
     return "/Users/demo/Music/%s Project/%s.als" % (name, name)

@@ -64,6 +64,8 @@ class Sim(object):
     def build(self, fake):
         if self.args.scenario == "set-load" and self.set_loads == 0:
             sets.big_set(fake)
+        elif self.args.scenario == "automation-storm":
+            sets.big_plugin_set(fake)
         elif self.set_loads % 2:
             sets.build_set(fake, tracks=12, scenes=10, devices=3, params=6, returns=1, tempo=96.0,
                            file_path="/Users/demo/Music/Other Project/Other.als")
@@ -153,11 +155,19 @@ class Sim(object):
             elif cmd == "edit":
                 edit(self.fake, json.loads(rest))
                 say("ok edit")
+            elif cmd == "stall":
+                seconds = float(rest)
+                if not 0 < seconds <= 600:
+                    raise ValueError("usage: stall <seconds> (0 < seconds <= 600)")
+                # Live's main thread is busy (a menu open in Live 12): no
+                # tick, no listener, no command answered until it ends.
+                self.fake.stall(lambda: self.stop.is_set(), seconds)
+                say("ok stall")
             elif cmd == "quit":
                 say("ok quit")
                 self.stop.set()
             else:
-                raise ValueError("unknown command %r (random, restart, set-load, edit, quit)" % cmd)
+                raise ValueError("unknown command %r (random, restart, set-load, edit, stall, quit)" % cmd)
         except Exception as exc:  # a bad line is answered, never fatal
             say("error %s" % str(exc).replace("\n", " "))
 
@@ -265,7 +275,7 @@ def main(argv=None):
     p.add_argument("--script-dir", required=True, help="the Remote Script's folder (named like in Live, e.g. VimAbl)")
     p.add_argument("--command-port", type=int, default=9001, help="TCP port of the script's commands (0: any free)")
     p.add_argument("--events-port", type=int, default=9002, help="UDP port the script sends events to")
-    p.add_argument("--scenario", default="idle", choices=["idle", "edit-storm", "set-load", "demo"])
+    p.add_argument("--scenario", default="idle", choices=list(scenarios.SCENARIOS))
     p.add_argument("--live-log", default=None, help="where to write Live's Log.txt (default: a temp file)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--parent-pid", type=int, default=0,

@@ -192,6 +192,139 @@ def bench_registration():
         h.close()
 
 
+def plugin_set(fake):
+    import sets
+
+    small(fake)
+    sets.add_big_plugin(fake, track=0, params=1000, index=0)
+
+
+def bench_automation_storm(ticks=30):
+    """issue 13: 1 000 parameters of one plug-in change three times every
+    tick, at Live's pace (a tick every 100 ms of wall time)."""
+    import scenarios
+
+    h = ScriptHarness(build_set=plugin_set)
+    try:
+        inst = h.load()
+        h.settle(quiet=0.3)
+        fake = h.fake
+        storm = scenarios.AutomationStorm(fake, per_tick=1000, per_change=3)
+        sender = inst.sender
+        perf = time.perf_counter
+        display = []
+        real = inst.update_display
+
+        def timed():
+            t0 = perf()
+            real()
+            display.append(perf() - t0)
+
+        inst.update_display = timed
+        listener_s = []
+        bounds = []
+        m = h.mark()
+        for _ in range(ticks):
+            start = fake.ticks
+            fake.run_until(lambda: h.pump() or fake.ticks > start, timeout=1.0)
+            t0 = perf()
+            storm.on_tick()  # 3 000 changes: Live runs the script's listeners inside them
+            listener_s.append(perf() - t0)
+            bounds.append(sender.seq)
+        h.settle(quiet=0.3)
+        inst.update_display = real
+        got = [e for e in h.events[m:] if e[2] == "/live/device/param" and e[3][:2] == [0, 0]]
+        per = {}
+        last = {}
+        for seq, _, _, a in got:
+            k = (sum(1 for b in bounds if seq > b), a[2])
+            per[k] = per.get(k, 0) + 1
+            last[a[2]] = a[3]
+        wrong = sum(1 for i in range(1000) if last.get(i) != storm.final(storm.ticks, i))
+        bare = bare_change_cost(3000)
+        line("storm 1000 params x 3 changes/tick: update_display() median", "%.2f ms" % (
+            statistics.median(display) * 1000), "-")
+        line("storm 1000 params x 3 changes/tick: update_display() max", "%.2f ms" % (max(display) * 1000),
+             "<= 5 ms")
+        line("storm: script's cost per change, in Live's listener call", "%.2f µs" % (
+            us(statistics.median(listener_s) - bare) / 3000.0), "-")
+        line("storm: events per parameter per tick, max", "%d" % max(per.values()), "<= 1")
+        line("storm: parameter events per tick, median", "%d" % statistics.median(
+            [sum(1 for k in per if k[0] == i) for i in range(1, ticks)]), "<= 1000")
+        line("storm: parameters whose last event != final value", "%d" % wrong, "0")
+    finally:
+        h.close()
+
+
+def bare_change_cost(n):
+    """What n parameter changes cost the fake alone (no script listening)."""
+    from runtime import FakeLive
+    import Live
+    import sets
+
+    saved = Live._runtime
+    fake = FakeLive()
+    fake.song.create_audio_track(-1)
+    dev = sets.add_big_plugin(fake, track=0, params=1000)
+    params = list(dev.parameters)
+    t0 = time.perf_counter()
+    for i in range(n):
+        params[i % 1000].value = (i % 97) / 96.0
+    took = time.perf_counter() - t0
+    fake.close()
+    Live._runtime = saved
+    return took
+
+
+def bench_big_plugin_registration():
+    """issue 13: what observing a 1 000-parameter plug-in costs the script.
+
+    The script's cost is the time inserting the device takes with the
+    observers running minus the time it takes with them stopped; what it
+    must cost is a listener per parameter (the fake's own cost of connecting
+    1 000 no-op listeners is shown beside it) and the device's 1 002 events."""
+    import sets
+
+    h = ScriptHarness(build_set=small)
+    try:
+        inst = h.load()
+        h.settle(quiet=0.3)
+        obs = inst.observers
+        perf = time.perf_counter
+        track = h.song.tracks[0]
+
+        def insert_and_delete(connect_noop=False):
+            t0 = perf()
+            dev = sets.add_big_plugin(h.fake, track=0, params=1000)
+            if connect_noop:
+                for p in dev.parameters:
+                    p.add_value_listener(lambda: None)
+            took = perf() - t0
+            track.delete_device(len(track.devices) - 1)
+            inst.sender.flush(2.0)
+            h.pump()
+            return took
+
+        n0 = obs.registry.count
+        sets.add_big_plugin(h.fake, track=0, params=1000)
+        added = obs.registry.count - n0
+        track.delete_device(len(track.devices) - 1)
+        with_script = statistics.median([insert_and_delete() for _ in range(7)])
+        obs.stop()
+        alone = statistics.median([insert_and_delete() for _ in range(7)])
+        noop = statistics.median([insert_and_delete(True) for _ in range(7)]) - alone
+        with obs.batch():
+            obs.start()
+        line("insert a 1000-parameter plug-in, observed (listeners + 1002 events)", "%.1f ms" % (
+            with_script * 1000), "- (%d listeners)" % added)
+        line("  the same insert, observers stopped (the fake alone)", "%.1f ms" % (alone * 1000), "-")
+        line("  the script's cost per parameter (listener, bookkeeping, event)", "%.2f µs" % (
+            us(with_script - alone) / 1000.0), "-")
+        line("  the fake's cost of one bare no-op listener, for comparison", "%.2f µs" % (us(noop) / 1000.0), "-")
+    finally:
+        h.close()
+
+
 def bench_junk_flood():
     import socket as so
     from support import tcp_command
@@ -227,6 +360,8 @@ def main():
     bench_update_display_idle()
     bench_latency()
     bench_storm()
+    bench_automation_storm()
+    bench_big_plugin_registration()
     bench_registration()
     bench_junk_flood()
 

@@ -1,4 +1,4 @@
-"""Leading edge at once, the final value always sent at the window's end."""
+"""Leading edge at once, at most one event per tick, the final value always."""
 
 import unittest
 
@@ -7,75 +7,94 @@ from support import script_module
 debounce = script_module("debounce")
 
 
-class Clock(object):
-    def __init__(self):
-        self.t = 100.0
+class Control(object):
+    """A control with a value; ``send`` reports its value *now*."""
 
-    def __call__(self):
-        return self.t
+    def __init__(self, sent, name="k"):
+        self.value = None
+        self.sent = sent
+        self.name = name
+
+    def set(self, d, value):
+        self.value = value
+        d.touch(self.name, self.send)
+
+    def send(self):
+        self.sent.append((self.name, self.value))
 
 
 class DebounceTest(unittest.TestCase):
     def setUp(self):
-        self.clock = Clock()
-        self.d = debounce.Debouncer(interval=0.05, clock=self.clock)
+        self.d = debounce.Debouncer()
         self.sent = []
+        self.k = Control(self.sent)
 
-    def send(self, v):
-        self.sent.append(v)
+    def values(self):
+        return [v for _, v in self.sent]
 
     def test_leading_edge_is_immediate(self):
-        self.d.submit("k", 1.0, self.send)
-        self.assertEqual(self.sent, [1.0])
+        self.k.set(self.d, 1.0)
+        self.assertEqual(self.values(), [1.0])
 
-    def test_trailing_edge_carries_the_final_value(self):
+    def test_trailing_edge_reads_the_final_value_on_the_tick(self):
         for v in (1.0, 2.0, 3.0, 4.0):
-            self.d.submit("k", v, self.send)
-        self.assertEqual(self.sent, [1.0])
-        self.assertEqual(self.d.flush_due(), 0, "window not over yet")
-        self.clock.t += 0.06
-        self.assertEqual(self.d.flush_due(), 1)
-        self.assertEqual(self.sent, [1.0, 4.0])
-        # Quiet for a window: the key is forgotten, the next change is a leading edge.
-        self.clock.t += 0.06
-        self.assertEqual(self.d.flush_due(), 0)
+            self.k.set(self.d, v)
+        self.assertEqual(self.values(), [1.0])
+        self.assertEqual(self.d.tick(), 1)
+        self.assertEqual(self.values(), [1.0, 4.0])
+        # The window stays open one tick: a change there waits for the next tick.
+        self.k.set(self.d, 5.0)
+        self.assertEqual(self.values(), [1.0, 4.0])
+        self.assertEqual(self.d.tick(), 1)
+        self.assertEqual(self.values(), [1.0, 4.0, 5.0])
+        # A quiet tick closes it: the next change is a leading edge again.
+        self.assertEqual(self.d.tick(), 0)
         self.assertEqual(len(self.d), 0)
-        self.d.submit("k", 5.0, self.send)
-        self.assertEqual(self.sent, [1.0, 4.0, 5.0])
+        self.k.set(self.d, 6.0)
+        self.assertEqual(self.values(), [1.0, 4.0, 5.0, 6.0])
 
     def test_single_change_sends_once(self):
-        self.d.submit("k", 1.0, self.send)
-        self.clock.t += 1
-        self.d.flush_due()
-        self.assertEqual(self.sent, [1.0])
+        self.k.set(self.d, 1.0)
+        self.d.tick()
+        self.d.tick()
+        self.assertEqual(self.values(), [1.0])
 
-    def test_sustained_drag_is_rate_limited_and_ends_exact(self):
-        values = [i / 1000.0 for i in range(1000)]
-        for i, v in enumerate(values):
-            self.d.submit("k", v, self.send)
-            self.clock.t += 0.001
-            if i % 100 == 99:  # Live's 100 ms tick
-                self.d.flush_due()
-        self.clock.t += 0.1
-        self.d.flush_due()
-        self.assertLessEqual(len(self.sent), 12)
-        self.assertEqual(self.sent[-1], values[-1])
+    def test_at_most_one_event_per_tick_and_the_last_is_final(self):
+        # issue 13: an automation storm changes a control many times a tick.
+        per_tick = []
+        for tick in range(20):
+            mark = len(self.sent)
+            self.d.tick()
+            for i in range(7):
+                self.k.set(self.d, tick * 10 + i)
+            per_tick.append(len(self.sent) - mark)
+        self.d.tick()
+        self.assertLessEqual(max(per_tick), 1, per_tick)
+        self.assertEqual(self.values()[-1], 196)
 
     def test_keys_are_independent(self):
-        self.d.submit("a", 1, self.send)
-        self.d.submit("b", 2, self.send)
-        self.d.submit("a", 3, self.send)
-        self.assertEqual(self.sent, [1, 2])
+        a, b = Control(self.sent, "a"), Control(self.sent, "b")
+        a.set(self.d, 1)
+        b.set(self.d, 2)
+        a.set(self.d, 3)
+        self.assertEqual(self.sent, [("a", 1), ("b", 2)])
         self.assertEqual(self.d.flush_all(), 1)
-        self.assertEqual(self.sent, [1, 2, 3])
+        self.assertEqual(self.sent, [("a", 1), ("b", 2), ("a", 3)])
+        self.assertEqual(len(self.d), 0, "flush_all closes every window")
 
     def test_forget(self):
-        self.d.submit(("x", 1), 1, self.send)
-        self.d.submit(("x", 1), 2, self.send)
+        x = Control(self.sent, ("x", 1))
+        x.set(self.d, 1)
+        x.set(self.d, 2)
         self.d.forget(lambda k: k[0] == "x")
-        self.clock.t += 1
-        self.assertEqual(self.d.flush_due(), 0)
-        self.assertEqual(self.sent, [1])
+        self.assertEqual(self.d.tick(), 0)
+        self.assertEqual(self.values(), [1])
+
+    def test_counters(self):
+        for v in range(5):
+            self.k.set(self.d, v)
+        self.d.tick()
+        self.assertEqual((self.d.leading, self.d.trailing, self.d.suppressed), (1, 1, 3))
 
 
 if __name__ == "__main__":

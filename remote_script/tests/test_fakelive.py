@@ -429,6 +429,41 @@ class FakeLiveTest(unittest.TestCase):
         for t in (g, a, b, c):
             self.assertTrue(t == None, t)  # noqa: E711
 
+    # --- issue 13 rule 9: scenarios the fake can play
+
+    def test_stall_holds_the_main_thread(self):
+        # A menu open in Live 12: no tick and no handed-over call until it ends.
+        box = {}
+        started = self.fake.ticks
+
+        def other():
+            box["asked"] = True
+            box["tempo"] = self.fake.call_on_main(lambda: self.song.tempo, timeout=5)
+
+        t = threading.Thread(target=other)
+        t.start()
+        # Stall until the other thread is waiting, then a while longer: its call is not served.
+        self.assertTrue(self.fake.stall(lambda: "asked" in box, timeout=2))
+        self.fake.stall(lambda: "tempo" in box, timeout=0.3)
+        self.assertNotIn("tempo", box, "a call was served during the stall")
+        self.assertEqual(self.fake.ticks, started, "a tick ran during the stall")
+        self.fake.run_until(lambda: "tempo" in box, timeout=2)  # the stall is over: served
+        t.join()
+        self.assertEqual(box["tempo"], 120.0)
+
+    def test_big_plugin_and_automation_storm(self):
+        import scenarios
+
+        dev = sets.add_big_plugin(self.fake, track=0, params=1000)
+        self.assertEqual(len(dev.parameters), 1000)
+        storm = scenarios.AutomationStorm(self.fake, per_tick=1000, per_change=3)
+        changes = []
+        for p in list(dev.parameters)[:5]:
+            p.add_value_listener(lambda p=p: changes.append(p.value))
+        storm.on_tick()
+        self.assertEqual(len(changes), 15, "each of them changed three times")
+        self.assertEqual([p.value for p in list(dev.parameters)[:3]], [storm.final(1, i) for i in range(3)])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -187,5 +187,55 @@ class GroupTrackTest(_Rig):
         self.random_edits(seed=31)
 
 
+def plugin_set(fake):
+    """The small Set with a 1 000-parameter plug-in first on track 0."""
+    small_set(fake)
+    sets.add_big_plugin(fake, track=0, params=1000, index=0)
+
+
+@unittest.skipUnless(fake_available(), "fake Live not available")
+class AutomationStormTest(_Rig):
+    build = staticmethod(plugin_set)
+
+    def test_each_parameter_sends_at_most_once_a_tick_and_its_final_value(self):
+        # issue 13, script fix 4: a listener on every device parameter under
+        # an automation storm of 1 000 parameters changing 3 times a tick.
+        h = self.h
+        storm = scenarios.AutomationStorm(h.fake, per_tick=1000, per_change=3)
+        sender = h.instance.sender
+        bounds = []
+        for _ in range(5):
+            storm.on_tick()
+            bounds.append(sender.seq)  # changes of this tick are in; its trailing edges follow
+            h.fake.tick()
+        self.assert_events_give_snapshot()
+        params = [e for e in h.events if e[2] == "/live/device/param" and e[3][:2] == [0, 0]]
+        self.assertTrue(params, "no parameter events")
+        per_interval = {}
+        for seq, _, _, args in params:
+            interval = sum(1 for b in bounds if seq > b)
+            key = (interval, args[2])
+            per_interval[key] = per_interval.get(key, 0) + 1
+        self.assertLessEqual(max(per_interval.values()), 1, "a parameter sent twice between two ticks")
+        last = {}
+        for _, _, _, args in params:
+            last[args[2]] = args[3]
+        self.assertEqual(len(last), 1000, "every parameter reported")
+        wrong = [i for i in range(1000) if last[i] != storm.final(storm.ticks, i)]
+        self.assertEqual(wrong, [], "the last event of a parameter is not its final value")
+
+    def test_a_big_plugin_added_and_reconfigured(self):
+        # A 1 000-parameter device arriving (and a plug-in changing its
+        # parameter list) is sent whole, with one listener per parameter.
+        h = self.h
+        obs = h.instance.observers
+        before = obs.registry.count
+        sets.add_big_plugin(h.fake, track=1, params=1000)
+        self.assertEqual(obs.registry.count - before, 1000 + 2, "a listener per parameter, name and parameters")
+        h.song.tracks[1].devices[-1].set_parameters([("Macro %d" % i, 0.0, 0.0, 1.0) for i in range(10)])
+        self.assertEqual(obs.registry.count - before, 10 + 2)
+        self.assert_events_give_snapshot()
+
+
 if __name__ == "__main__":
     unittest.main()
