@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -607,15 +608,16 @@ func (e *Engine) consume(in <-chan oscin.Datagram) {
 			continue
 		}
 		for i := range evs {
-			e.handle(&evs[i])
+			e.handle(&evs[i], d.From)
 		}
 		e.notify()
 	}
 }
 
-// handle takes one decoded event: the link decides whose it is; only the
-// confirmed session's events reach the tracker, the mirror and the clients.
-func (e *Engine) handle(ev *oscin.Event) {
+// handle takes one decoded event sent from from: the link decides whose it
+// is; only the confirmed session's events reach the tracker, the mirror and
+// the clients.
+func (e *Engine) handle(ev *oscin.Event, from netip.AddrPort) {
 	var latency time.Duration = -1
 	if !ev.Timestamp.IsZero() {
 		latency = ev.Received.Sub(ev.Timestamp)
@@ -626,13 +628,13 @@ func (e *Engine) handle(ev *oscin.Event) {
 	var out linkOut
 	switch ev.Path {
 	case "/live/hello":
-		out = e.st.link.marker(markHello, argString(ev.Args, 0), ev.Received, argString(ev.Args, 1), argString(ev.Args, 2))
+		out = e.st.link.marker(markHello, argString(ev.Args, 0), from, ev.Received, argString(ev.Args, 1), argString(ev.Args, 2))
 	case "/live/heartbeat":
-		out = e.st.link.marker(markHeartbeat, argString(ev.Args, 0), ev.Received, "", "")
+		out = e.st.link.marker(markHeartbeat, argString(ev.Args, 0), from, ev.Received, "", "")
 	case "/live/bye":
-		out = e.st.link.marker(markBye, argString(ev.Args, 0), ev.Received, "", "")
+		out = e.st.link.marker(markBye, argString(ev.Args, 0), from, ev.Received, "", "")
 	default:
-		out = e.st.link.event(ev.Received)
+		out = e.st.link.event(from, ev.Received)
 	}
 	session, gen := e.st.link.confirmed, e.st.link.gen
 	e.mu.Unlock()
@@ -641,6 +643,9 @@ func (e *Engine) handle(ev *oscin.Event) {
 	}
 	if out.foreign > 0 {
 		e.c.ForeignEvents.Add(uint64(out.foreign))
+	}
+	if out.resync {
+		e.requestResync()
 	}
 	if out.verdict != ours {
 		if out.verdict == held && ev.Path == "/live/log" {

@@ -317,15 +317,22 @@ func TestGapTriggersResyncAndRestartMidStream(t *testing.T) {
 	}
 }
 
-// sendEvents writes n wrapped events straight to the engine's UDP port.
-// It pauses 1 ms after every `pace` datagrams.
-func sendEvents(t *testing.T, addr string, from, n, pace int) {
+// sendEvents writes n wrapped events straight to the engine's UDP port,
+// from one socket whose first datagram is an unwrapped hello of session (as
+// the script's socket starts with its hello, so the bridge knows the socket
+// as the session's; unwrapped, it takes no sequence number and reaches no
+// client). It pauses 1 ms after every `pace` datagrams.
+func sendEvents(t *testing.T, addr, session string, from, n, pace int) {
 	t.Helper()
 	c, err := net.Dial("udp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	hello, _ := osc.NewMessage("/live/hello", session, "test", "12.1").MarshalBinary()
+	if _, err := c.Write(hello); err != nil {
+		t.Fatal(err)
+	}
 	now := float64(time.Now().UnixMicro()) / 1e6
 	for i := from; i < from+n; i++ {
 		data, _ := osc.NewMessage("/live/seq", int32(i), now, "/live/transport/tempo", float64(100+i%50)).MarshalBinary()
@@ -378,7 +385,7 @@ func TestSlowClientDroppedWhileFastClientGetsEverything(t *testing.T) {
 			}
 		}
 	}()
-	sendEvents(t, e.EventsAddr(), 1, n, 100)
+	sendEvents(t, e.EventsAddr(), "slowtest", 1, n, 100)
 	// The client's first frame is its snapshot; events follow it with no
 	// gap and no duplicate.
 	want := int64(-1)
@@ -526,10 +533,10 @@ func TestMalformedDatagramsAreCountedAndHarmless(t *testing.T) {
 	for _, junk := range [][]byte{[]byte("hello"), {0xff, 0, 0, 0}, []byte("/live/seq\x00\x00\x00,iii\x00\x00\x00\x00")} {
 		c.Write(junk)
 	}
-	sendEvents(t, e.EventsAddr(), 1, 10, 100)
+	sendEvents(t, e.EventsAddr(), "malformedtest", 1, 10, 100)
 	testkit.WaitFor(t, "the events after the junk to apply", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 110 })
-	if m := e.Metrics(); m.Malformed != 3 || m.Decoded != 10 {
-		t.Fatalf("malformed %d, decoded %d; want 3 and 10", m.Malformed, m.Decoded)
+	if m := e.Metrics(); m.Malformed != 3 || m.Decoded != 11 {
+		t.Fatalf("malformed %d, decoded %d; want 3 and 11 (a hello, ten events)", m.Malformed, m.Decoded)
 	}
 }
 
@@ -802,8 +809,11 @@ func TestUDPFloodAsksForAtMostOneSnapshot(t *testing.T) {
 	e, cmd := startConfirmed(t, Config{}, "realsession")
 	snaps0, pings0 := cmd.counts()
 	out := newOSCOut(t, e)
+	// The flood comes from the session's own socket: the worst case, as
+	// events from any other socket never reach the tracker or the mirror.
+	out.send(t, 1, "/live/hello", "realsession", "1.0", "12.1")
 	start := time.Now()
-	sent, seq := 0, 1
+	sent, seq := 1, 1
 	for i := 0; time.Since(start) < time.Second; i++ {
 		switch i % 5 {
 		case 0:
@@ -845,22 +855,30 @@ func TestUDPFloodAsksForAtMostOneSnapshot(t *testing.T) {
 	}
 }
 
-// Issue 10 item 2: one datagram numbered far ahead of the real session (a
-// spoofer's, or a second script's) must not make the sequence tracker drop
-// the real session's events from then on: its next heartbeat, which names
-// the session, puts the tracker back on the session's numbering.
+// Issue 10 item 2: one datagram numbered far ahead of the real session must
+// not make the sequence tracker drop the real session's events from then on.
+// From another socket (a spoofer's, a second script's) it never reaches the
+// tracker (issue 10 follow-up); from the session's own socket its next
+// heartbeat, which names the session, puts the tracker back on the
+// session's numbering.
 func TestForeignNumberingCannotStallTheSession(t *testing.T) {
 	e, _ := startConfirmed(t, Config{}, "realsession")
 	real, spoof := newOSCOut(t, e), newOSCOut(t, e)
-	for i := 1; i <= 20; i++ {
+	real.send(t, 1, "/live/hello", "realsession", "1.0", "12.1")
+	for i := 2; i <= 20; i++ {
 		real.send(t, i, "/live/transport/tempo", float64(100+i))
 	}
 	testkit.WaitFor(t, "the real events", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 120 })
 	spoof.send(t, 9000, "/live/transport/tempo", 66.0)
-	testkit.WaitFor(t, "the spoofed event", 5*time.Second, func() bool { return e.Metrics().Gaps == 1 })
+	testkit.WaitFor(t, "the spoofed event", 5*time.Second, func() bool { return e.Metrics().ForeignEvents == 1 })
+	if m := e.Metrics(); m.Gaps != 0 {
+		t.Fatalf("another socket's datagram reached the tracker: %d gaps", m.Gaps)
+	}
+	real.send(t, 9000, "/live/transport/tempo", 66.0)
+	testkit.WaitFor(t, "the far-ahead datagram from the session's socket", 5*time.Second, func() bool { return e.Metrics().Gaps == 1 })
 	real.send(t, 21, "/live/heartbeat", "realsession", 1.0)
 	real.send(t, 22, "/live/transport/tempo", 122.0)
-	testkit.WaitFor(t, "the real session's events after the spoof", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 122 })
+	testkit.WaitFor(t, "the real session's events after it", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 122 })
 }
 
 // Issue 10 item 2: a second script streaming beside the confirmed one (VimAbl
@@ -933,6 +951,121 @@ func TestScriptRestartConfirmedByCommandPortIsFollowed(t *testing.T) {
 	}
 	if snaps, _ := cmd.counts(); snaps != 2 {
 		t.Fatalf("%d SNAPSHOT requests, want 2 (one per session)", snaps)
+	}
+}
+
+// Issue 10 follow-up (tie a session to its sender's address): a second
+// sender that numbers its events as the confirmed session does, names the
+// session in a heartbeat and says bye for it (a second script, or a local
+// program that read the session id from /status) reaches neither the mirror
+// nor a WebSocket client, nor the sequence tracker. A restart, from a new
+// socket and confirmed by the command port, is still followed, and then the
+// old socket is a stranger too.
+func TestEventsFromAnotherSocketNeverReachTheSession(t *testing.T) {
+	e, cmd := startConfirmed(t, Config{}, "s1")
+	ws := recordWS(t, e)
+	testkit.WaitFor(t, "the client's first snapshot", 5*time.Second, func() bool { return ws.has(`"type":"snapshot"`) })
+	real, other := newOSCOut(t, e), newOSCOut(t, e)
+	real.send(t, 1, "/live/hello", "s1", "1.0", "12.1")
+	real.send(t, 2, "/live/transport/tempo", 101.0)
+	testkit.WaitFor(t, "the session's first event", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 101 })
+
+	other.send(t, 3, "/live/transport/tempo", 66.0)
+	other.send(t, 4, "/live/heartbeat", "s1", 1.0)
+	other.send(t, 5, "/live/track/added", int32(0), "Injected", "audio")
+	other.send(t, 6, "/live/bye", "s1")
+	// Loopback delivers in the order sent, and the engine handles datagrams
+	// in order: once this one is at the client, the other's were handled.
+	real.send(t, 3, "/live/transport/tempo", 103.0)
+	testkit.WaitFor(t, "the session's next event at the client", 5*time.Second, func() bool {
+		return ws.has(`"path":"/live/transport/tempo"`, `[103]`)
+	})
+	if ws.has("[66]") || ws.has("Injected") || len(e.mirror.State().Tracks) != 0 {
+		t.Fatal("another socket's events reached a WebSocket client or the mirror")
+	}
+	m := e.Metrics()
+	if m.ForeignEvents != 4 || m.Gaps != 0 || m.Duplicates != 0 {
+		t.Fatalf("foreign %d, gaps %d, duplicates %d: want the other socket's 4 foreign and the tracker untouched", m.ForeignEvents, m.Gaps, m.Duplicates)
+	}
+	if s := e.Status(); s.State != StateStreaming || s.SessionID != "s1" {
+		t.Fatalf("state %v, session %q after another socket's bye: want streaming s1", s.State, s.SessionID)
+	}
+
+	// Live reloads the script: a new session from a new socket.
+	cmd.become(t, "s2", 1, 125)
+	real.send(t, 4, "/live/bye", "s1")
+	fresh := newOSCOut(t, e)
+	fresh.send(t, 1, "/live/hello", "s2", "1.0", "12.1")
+	testkit.WaitFor(t, "the new session's snapshot", 5*time.Second, func() bool { return e.mirror.SessionID() == "s2" })
+	fresh.send(t, 2, "/live/heartbeat", "s2", 1.0)
+	fresh.send(t, 3, "/live/transport/tempo", 126.0)
+	other.send(t, 7, "/live/transport/tempo", 67.0)
+	real.send(t, 5, "/live/transport/tempo", 77.0) // the old instance's socket
+	fresh.send(t, 4, "/live/transport/tempo", 127.0)
+	testkit.WaitFor(t, "the new session's events at the client", 5*time.Second, func() bool {
+		return ws.has(`"path":"/live/transport/tempo"`, `[127]`) && e.mirror.State().Transport.Tempo == 127
+	})
+	if ws.has("[67]") || ws.has("[77]") {
+		t.Fatal("the old socket's or the other's events reached a WebSocket client after the restart")
+	}
+	if m := e.Metrics(); m.Gaps != 0 || m.Duplicates != 0 {
+		t.Fatalf("gaps %d, duplicates %d after the restart", m.Gaps, m.Duplicates)
+	}
+}
+
+// Issue 10 follow-up: the command port may confirm a restarted script before
+// any datagram of its new socket is read (its hello waits in the queue, or
+// was lost). Until one of its markers names the socket, events are held —
+// the old instance's last ones too — and the events held from that socket
+// are restored by a SNAPSHOT once it is known.
+func TestRestartConfirmedBeforeItsSocketIsKnownIsFollowed(t *testing.T) {
+	cmd := startStandIn(t, "s1")
+	e := startEngine(t, Config{CommandAddr: cmd.addr}, func(e *Engine) { e.st.gate.every = 300 * time.Millisecond })
+	testkit.WaitFor(t, "the first session's snapshot", 5*time.Second, func() bool { return e.mirror.SessionID() == "s1" })
+	ws := recordWS(t, e)
+	old := newOSCOut(t, e)
+	old.send(t, 1, "/live/hello", "s1", "1.0", "12.1")
+	old.send(t, 2, "/live/transport/tempo", 101.0)
+	testkit.WaitFor(t, "the first session's event", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 101 })
+
+	// The new instance answers on the command port; a hello of an unknown
+	// session makes the bridge ask at once.
+	cmd.become(t, "s2", 1, 125)
+	newOSCOut(t, e).send(t, 1, "/live/hello", "ghost", "1.0", "12.1")
+	testkit.WaitFor(t, "the new session's snapshot", 5*time.Second, func() bool {
+		return e.mirror.SessionID() == "s2" && !e.sync.Resyncing()
+	})
+	// The script's Set after its event 2, which the bridge will hold.
+	m := mirror.New()
+	for _, ev := range []struct {
+		path string
+		args []any
+	}{{"/live/transport/tempo", []any{125.0}}, {"/live/transport/play", []any{true}}} {
+		if _, err := m.Apply(ev.path, ev.args); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd.mu.Lock()
+	cmd.seq, cmd.state = 2, m.JSON()
+	cmd.mu.Unlock()
+
+	old.send(t, 3, "/live/transport/tempo", 77.0) // the old instance's last event
+	fresh := newOSCOut(t, e)
+	fresh.send(t, 2, "/live/transport/play", true)
+	fresh.send(t, 3, "/live/heartbeat", "s2", 1.0)
+	testkit.WaitFor(t, "the held event restored by a SNAPSHOT", 5*time.Second, func() bool {
+		return e.mirror.State().Transport.Playing && !e.sync.Resyncing()
+	})
+	if snaps, _ := cmd.counts(); snaps != 3 {
+		t.Fatalf("%d SNAPSHOT requests, want 3 (s1, s2, and one for the held event)", snaps)
+	}
+	if tempo := e.mirror.State().Transport.Tempo; tempo != 125 || ws.has("[77]") {
+		t.Fatalf("the old instance's event after the restart reached the mirror (tempo %v) or a client", tempo)
+	}
+	fresh.send(t, 4, "/live/transport/tempo", 128.0)
+	testkit.WaitFor(t, "the new session's next event", 5*time.Second, func() bool { return e.mirror.State().Transport.Tempo == 128 })
+	if m := e.Metrics(); m.Gaps != 0 || m.ForeignEvents != 2 {
+		t.Fatalf("gaps %d, foreign %d: want no gap, and the ghost's hello and the old socket's event foreign", m.Gaps, m.ForeignEvents)
 	}
 }
 

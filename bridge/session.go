@@ -1,6 +1,9 @@
 package bridge
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Which Remote Script the bridge follows (issue 10 item 2).
 //
@@ -20,6 +23,19 @@ import "time"
 // SNAPSHOT of it. No datagram can therefore make the bridge take a SNAPSHOT;
 // the ones datagrams can still ask for (gaps, /live/resync, events the
 // mirror rejects) are spaced by snapshotGate.
+//
+// Ordinary events name no session, so they are tied to one by their sender's
+// address (issue 10 follow-up): a script instance sends everything from one
+// UDP socket, opened when it starts, so the confirmed session's events come
+// from where its hello and heartbeats come from (its "anchor"). Events from
+// any other socket are not the confirmed session's: a second script's, or a
+// local program's that read the session id from /status. A restart opens a
+// new socket: the new session, once confirmed, is anchored where its own
+// markers came from. Until the confirmed session's socket is known (the
+// command port named it before any of its markers was read), its events
+// cannot be told from anyone's and are held; the first marker of the session
+// anchors it, and if events from there were held meanwhile, a SNAPSHOT
+// (spaced like the others) restores what they carried.
 //
 // link is a pure state machine: it does no I/O and reads no clock; the
 // engine feeds it inputs stamped with their time (under Engine.mu) and
@@ -55,12 +71,14 @@ const (
 	// ours: the confirmed session's; it goes to the tracker, mirror and clients.
 	ours verdict = iota
 	// held: not attributable yet (no session confirmed, the confirmed one
-	// said bye, or its session was not asked about yet). Dropped without
-	// harm: the SNAPSHOT taken once a session is confirmed is requested after
-	// the event arrived, so it already contains it.
+	// said bye, its session was not asked about yet, or the confirmed
+	// session's socket is not known yet). Dropped without harm: the
+	// SNAPSHOT taken once a session is confirmed is requested after the
+	// event arrived, so it already contains it (and for the last case, see
+	// linkOut.resync).
 	held
-	// foreign: a session the command port does not confirm; dropped and
-	// counted.
+	// foreign: a session the command port does not confirm, or a socket
+	// other than the confirmed session's; dropped and counted.
 	foreign
 )
 
@@ -79,27 +97,37 @@ func (v verdict) String() string {
 // link is what the bridge knows about who is sending. The zero value
 // follows no session.
 type link struct {
-	confirmed     string    // the session the command port named last; "" before any
-	scriptVersion string    // of the confirmed session (its hello, or PING)
-	liveVersion   string    // of the confirmed session (its hello)
-	aliveAt       time.Time // the confirmed session's last hello or heartbeat
-	bye           bool      // the confirmed session said bye
-	gen           int       // incremented whenever confirmed changes
-	answeredAt    time.Time // when the newest request the command port answered was sent
-	hintAt        time.Time // when a hint last asked for a PING
-	foreignAt     time.Time // the last heartbeat of a foreign session
-	heldAt        time.Time // the last event dropped as held or foreign
-	others        []otherSession
+	confirmed      string         // the session the command port named last; "" before any
+	addr           netip.AddrPort // the confirmed session's socket (its markers' source); invalid until known
+	unanchored     []heldFrom     // events held since confirmed changed, before addr was known
+	unanchoredMore int            // such events from addresses beyond maxOtherSessions of them
+	scriptVersion  string         // of the confirmed session (its hello, or PING)
+	liveVersion    string         // of the confirmed session (its hello)
+	aliveAt        time.Time      // the confirmed session's last hello or heartbeat
+	bye            bool           // the confirmed session said bye
+	gen            int            // incremented whenever confirmed changes
+	answeredAt     time.Time      // when the newest request the command port answered was sent
+	hintAt         time.Time      // when a hint last asked for a PING
+	foreignAt      time.Time      // the last heartbeat of a foreign session
+	heldAt         time.Time      // the last event dropped as held or foreign
+	others         []otherSession
 }
 
 // otherSession is a session seen on UDP that is not the confirmed one.
 type otherSession struct {
 	id                         string
+	from                       netip.AddrPort // where its first marker came from
 	scriptVersion, liveVersion string
 	firstSeen, lastSeen        time.Time
 	aliveAt                    time.Time // its last heartbeat
 	held                       int       // its markers dropped before it was decided
 	foreign                    bool      // an answer sent after firstSeen named another session
+}
+
+// heldFrom counts the events held from one address.
+type heldFrom struct {
+	from netip.AddrPort
+	n    int
 }
 
 // linkOut is what the engine must do after one input.
@@ -114,6 +142,10 @@ type linkOut struct {
 	// changed: the confirmed session changed: reset the sequence tracker
 	// and take a SNAPSHOT of the new session now.
 	changed bool
+	// resync: events of the confirmed session were held while its socket
+	// was not known; ask for a SNAPSHOT (spaced by the gate) to restore
+	// what they carried.
+	resync bool
 	// foreign is how many events to add to the foreign counter.
 	foreign int
 }
@@ -150,15 +182,27 @@ func (l *link) hint(at time.Time) bool {
 	return true
 }
 
-// marker takes a hello, heartbeat or bye of session id received at at;
-// scriptVersion and liveVersion are a hello's.
-func (l *link) marker(kind markerKind, id string, at time.Time, scriptVersion, liveVersion string) linkOut {
+// marker takes a hello, heartbeat or bye of session id, sent from from and
+// received at at; scriptVersion and liveVersion are a hello's.
+func (l *link) marker(kind markerKind, id string, from netip.AddrPort, at time.Time, scriptVersion, liveVersion string) linkOut {
 	if id == "" {
 		// A marker without a session id says nothing about anyone.
 		l.heldAt = at
 		return linkOut{verdict: held}
 	}
 	if id == l.confirmed {
+		var out linkOut
+		switch {
+		case !l.addr.IsValid():
+			// The confirmed session's first marker: now its socket is known.
+			out = l.anchor(from)
+		case from != l.addr:
+			// A session sends from one socket all its life: its id from
+			// another is someone else's (the id is public on /status).
+			l.heldAt = at
+			return linkOut{verdict: foreign, foreign: 1}
+		}
+		out.verdict = ours
 		switch kind {
 		case markHello:
 			l.scriptVersion, l.liveVersion = scriptVersion, liveVersion
@@ -168,10 +212,13 @@ func (l *link) marker(kind markerKind, id string, at time.Time, scriptVersion, l
 		case markBye:
 			l.bye = true
 		}
-		return linkOut{verdict: ours}
+		return out
 	}
 	o := l.other(id, at)
 	o.lastSeen = at
+	if !o.from.IsValid() {
+		o.from = from
+	}
 	if kind == markHello {
 		o.scriptVersion, o.liveVersion = scriptVersion, liveVersion
 	}
@@ -215,15 +262,101 @@ func (l *link) other(id string, at time.Time) *otherSession {
 	return &l.others[len(l.others)-1]
 }
 
+// anchor ties the confirmed session to its socket, from, and settles the
+// events held while that was unknown: those from there were the session's
+// (a SNAPSHOT restores them), the others someone else's.
+func (l *link) anchor(from netip.AddrPort) linkOut {
+	var out linkOut
+	if !from.IsValid() {
+		return out
+	}
+	l.addr = from
+	mine := false
+	for _, h := range l.unanchored {
+		if h.from == from {
+			mine, out.resync = true, true
+		} else {
+			out.foreign += h.n
+		}
+	}
+	switch {
+	case l.unanchoredMore == 0:
+	case mine:
+		// The session's own address was kept: the others are strangers.
+		out.foreign += l.unanchoredMore
+	default:
+		// The session's own may be among those not told apart.
+		out.resync = true
+	}
+	l.unanchored, l.unanchoredMore = nil, 0
+	return out
+}
+
 // event takes an event that names no session (everything but hello,
-// heartbeat and bye). Datagrams carry no sender identity the bridge can
-// see, so such an event is attributed to the confirmed session's stream.
-func (l *link) event(at time.Time) linkOut {
-	if l.confirmed == "" || l.bye {
+// heartbeat and bye), sent from from and received at at: it is the
+// confirmed session's only if it comes from that session's socket.
+func (l *link) event(from netip.AddrPort, at time.Time) linkOut {
+	if l.confirmed == "" {
+		l.heldAt = at
+		return linkOut{verdict: held}
+	}
+	if l.addr.IsValid() && from != l.addr {
+		l.heldAt = at
+		return l.stranger(from, at)
+	}
+	if l.bye {
+		l.heldAt = at
+		return linkOut{verdict: held}
+	}
+	if !l.addr.IsValid() {
+		l.holdUnanchored(from)
 		l.heldAt = at
 		return linkOut{verdict: held}
 	}
 	return linkOut{verdict: ours}
+}
+
+// stranger decides an event from a socket other than the confirmed
+// session's: held like the markers of the undecided session that sent its
+// markers from there (a restarted script's events may come before the
+// command port confirms it), foreign if a foreign session's markers came from
+// there. From a socket no marker came from, it is foreign while the
+// confirmed session streams; once that one said bye or fell silent it may be
+// its successor's (whose hello was lost): held, and a hint.
+func (l *link) stranger(from netip.AddrPort, at time.Time) linkOut {
+	known := false
+	for i := range l.others {
+		o := &l.others[i]
+		if o.from != from {
+			continue
+		}
+		if !o.foreign {
+			o.held++
+			return linkOut{verdict: held}
+		}
+		known = true
+	}
+	if known || l.alive(at) {
+		return linkOut{verdict: foreign, foreign: 1}
+	}
+	return linkOut{verdict: held, ping: l.hint(at)}
+}
+
+// holdUnanchored counts an event held from from while the confirmed
+// session's socket is unknown (at most maxOtherSessions addresses are
+// told apart; beyond, they are only counted).
+func (l *link) holdUnanchored(from netip.AddrPort) {
+	for i := range l.unanchored {
+		if l.unanchored[i].from == from {
+			l.unanchored[i].n++
+			return
+		}
+	}
+	if len(l.unanchored) < maxOtherSessions {
+		l.unanchored = append(l.unanchored, heldFrom{from: from, n: 1})
+		return
+	}
+	l.unanchoredMore++
 }
 
 // answered takes a successful PING or SNAPSHOT reply naming session id (""
@@ -247,9 +380,12 @@ func (l *link) answered(id, version string, sentAt time.Time) linkOut {
 	if id != l.confirmed {
 		l.confirmed, l.gen, l.bye = id, l.gen+1, false
 		l.scriptVersion, l.liveVersion, l.aliveAt = "", "", time.Time{}
+		// Its socket is where its markers came from, if any was read;
+		// events held before are in the SNAPSHOT that follows.
+		l.addr, l.unanchored, l.unanchoredMore = netip.AddrPort{}, nil, 0
 		for i := range l.others {
 			if o := l.others[i]; o.id == id {
-				l.scriptVersion, l.liveVersion, l.aliveAt = o.scriptVersion, o.liveVersion, o.aliveAt
+				l.scriptVersion, l.liveVersion, l.aliveAt, l.addr = o.scriptVersion, o.liveVersion, o.aliveAt, o.from
 				l.others = append(l.others[:i], l.others[i+1:]...)
 				break
 			}
