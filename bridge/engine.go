@@ -1151,19 +1151,31 @@ func (e *Engine) logLoop(ctx context.Context) {
 			Lines: tailLines,
 			Emit: func(es []livelog.Entry) {
 				e.logs.Append(es...)
-				e.mu.Lock()
-				e.st.logFound = true
-				e.mu.Unlock()
+				// Entries come with a problem too (the tailer's note that
+				// the path became a folder, say): look again.
+				e.checkLog(path)
 				e.logsAppended()
 			},
-			OnErr: func(err error) { e.log.Debug("reading Live's log", "err", err) },
+			// The tailer reports each problem once, not on every poll.
+			OnErr: func(err error) {
+				e.log.Warn("reading Live's log", "err", err)
+				e.checkLog(path)
+			},
 		}
-		e.mu.Lock()
-		e.st.logFound = fileExists(path)
-		e.mu.Unlock()
+		e.checkLog(path)
 		t.Run(ctx)
 		return
 	}
+}
+
+// checkLog records whether Live's log at path can be followed: only a
+// regular file is "found" (a FIFO or a folder named Log.txt is not). It
+// only stats the path.
+func (e *Engine) checkLog(path string) {
+	found := livelog.CheckLog(path) == nil
+	e.mu.Lock()
+	e.st.logFound = found
+	e.mu.Unlock()
 }
 
 // sleep waits d or until ctx is done; false if ctx is done.

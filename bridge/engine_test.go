@@ -560,6 +560,42 @@ func TestLiveLogAndScriptLogEventsReachTheRing(t *testing.T) {
 	}
 }
 
+// Issue 10 follow-up (item 3): only a regular file is Live's log "found". A
+// folder named Log.txt is not, whether it is there when the bridge starts
+// or replaces the log being followed (the tailer's note about it reaches
+// the ring, and Status says not found).
+func TestLiveLogFoundOnlyForARegularFile(t *testing.T) {
+	problem := func(e *Engine) bool {
+		return len(e.Logs().Query(livelog.Filter{Component: livelog.ComponentVimAbl, Text: "not a regular file"}, 10)) > 0
+	}
+	folder := filepath.Join(t.TempDir(), "Log.txt")
+	if err := os.Mkdir(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e := startEngine(t, Config{LiveLogPath: folder})
+	testkit.WaitFor(t, "the tailer's note about the folder", 5*time.Second, func() bool { return problem(e) })
+	if e.Status().LiveLogFound {
+		t.Fatal("a folder named Log.txt is shown as Live's log found")
+	}
+
+	path := filepath.Join(t.TempDir(), "Log.txt")
+	if err := os.WriteFile(path, []byte("2026-11-24T10:00:00.000001: info: RemoteScriptMessage: (LiveState) INFO [Server] up\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e = startEngine(t, Config{LiveLogPath: path})
+	testkit.WaitFor(t, "the log's line", 5*time.Second, func() bool { return e.Status().LiveLogFound })
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, "the tailer's note about the folder", 5*time.Second, func() bool { return problem(e) })
+	if e.Status().LiveLogFound {
+		t.Fatal("Live's log replaced by a folder is still shown as found")
+	}
+}
+
 // Live writes a traceback to Log.txt; the script's next /live/log line comes
 // over UDP at once, while the traceback waits for the next poll of the file.
 // The Log tab must still show the traceback first.
