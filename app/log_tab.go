@@ -11,8 +11,12 @@ import (
 	"github.com/vimabl/vimabl/bridge/livelog"
 )
 
-// maxLogEntries bounds what the log view keeps (the engine's ring holds as many).
-const maxLogEntries = livelog.DefaultRingSize
+// The log view keeps as much as the engine's ring: maxLogEntries entries
+// within maxLogBytes of their Bytes (100 000 lines of 16 KiB would be 1.6 GB).
+const (
+	maxLogEntries = livelog.DefaultRingSize
+	maxLogBytes   = livelog.DefaultRingBytes
+)
 
 // logModel is the log view's data, separate from widgets so filtering and
 // incremental appends are testable without a window. Not safe for
@@ -23,6 +27,7 @@ type logModel struct {
 	filter    livelog.Filter
 	clearedAt uint64 // entries with ID <= clearedAt are hidden ("clear view")
 	lastID    uint64
+	bytes     int // the sum of the entries' Bytes
 }
 
 // add appends new entries (oldest first) and reports how many became visible.
@@ -37,14 +42,20 @@ func (m *logModel) add(es []livelog.Entry) int {
 		}
 		m.lastID = e.ID
 		m.entries = append(m.entries, e)
+		m.bytes += m.entries[len(m.entries)-1].Bytes()
 		if m.match(&m.entries[len(m.entries)-1]) {
 			m.visible = append(m.visible, len(m.entries)-1)
 			shown++
 		}
 	}
-	if len(m.entries) > maxLogEntries {
-		// Drop the oldest quarter at once so this copy is rare.
-		drop := len(m.entries) - maxLogEntries*3/4
+	if len(m.entries) > maxLogEntries || m.bytes > maxLogBytes {
+		// Drop the oldest down to three quarters of both bounds at once,
+		// so that this copy is rare.
+		drop := 0
+		for len(m.entries)-drop > maxLogEntries*3/4 || m.bytes > maxLogBytes*3/4 {
+			m.bytes -= m.entries[drop].Bytes()
+			drop++
+		}
 		m.entries = append(m.entries[:0:0], m.entries[drop:]...)
 		m.refilter()
 	}
