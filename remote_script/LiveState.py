@@ -34,6 +34,15 @@ from .version import VERSION
 DEFAULTS = {"command_host": "127.0.0.1", "command_port": 9001, "events_host": "127.0.0.1", "events_port": 9002}
 
 HEARTBEAT_INTERVAL = 1.0  # seconds
+
+# /live/heartbeat's arguments, in order, with their OSC types, as
+# docs/protocol.md lists them (tests/test_heartbeat_doc.py holds the two
+# together; the bridge's scriptStats reads them by position).
+HEARTBEAT_FIELDS = (
+    ("session_id", "s"), ("uptime", "d"), ("log_queue_size", "i"), ("log_queue_max", "i"),
+    ("log_enqueued", "i"), ("log_drained", "i"), ("log_dropped", "i"), ("log_peak", "i"),
+    ("observers_enabled", "T/F"), ("tracks", "i"), ("scenes", "i"), ("devices", "i"), ("listeners", "i"),
+)
 LOG_EVENTS_PER_SECOND = 50  # /live/log mirror rate limit (burst: twice that)
 
 
@@ -83,6 +92,10 @@ class LiveState(ControlSurface):
         self.session_id = uuid.uuid4().hex[:12]
         self.live_version = "unknown"
         self._started = time.time()
+        # When Live's timer last ran (monotonic seconds); PING, answered off
+        # the main thread, reports its age so a stall reads as "Live busy",
+        # not as a dead script.
+        self._last_tick = time.monotonic()
         self._jobs = collections.deque()
         self._closing = threading.Event()
         self._next_heartbeat = 0.0
@@ -137,6 +150,7 @@ class LiveState(ControlSurface):
     # --- Live's timer
 
     def update_display(self):
+        self._last_tick = time.monotonic()
         ControlSurface.update_display(self)
         try:
             self._tick()
@@ -156,15 +170,26 @@ class LiveState(ControlSurface):
             self._next_heartbeat = now + HEARTBEAT_INTERVAL
             self._heartbeat()
 
-    def _heartbeat(self):
+    def heartbeat_values(self):
+        """The heartbeat's fields by name (HEARTBEAT_FIELDS); main thread."""
         st = get_log_stats()
         obs = self.observers
-        self.sender.emit("/live/heartbeat", (
-            self.session_id, time.time() - self._started,
-            st["queue_size"], st["queue_max"], _i32(st["messages_enqueued"]), _i32(st["messages_drained"]),
-            _i32(st["messages_dropped"]), st["peak_queue_size"],
-            bool(obs.enabled), obs.track_count(), len(obs.scenes), obs.device_count(), obs.registry.count,
-        ))
+        return {
+            "session_id": self.session_id, "uptime": time.time() - self._started,
+            "log_queue_size": st["queue_size"], "log_queue_max": st["queue_max"],
+            "log_enqueued": _i32(st["messages_enqueued"]), "log_drained": _i32(st["messages_drained"]),
+            "log_dropped": _i32(st["messages_dropped"]), "log_peak": st["peak_queue_size"],
+            "observers_enabled": bool(obs.enabled), "tracks": obs.track_count(), "scenes": len(obs.scenes),
+            "devices": obs.device_count(), "listeners": obs.registry.count,
+        }
+
+    def _heartbeat(self):
+        values = self.heartbeat_values()
+        self.sender.emit("/live/heartbeat", tuple(values[name] for name, _ in HEARTBEAT_FIELDS))
+
+    def tick_age(self):
+        """Seconds since Live's timer last ran update_display; any thread."""
+        return max(0.0, time.monotonic() - self._last_tick)
 
     # --- handing work to the main thread
 
@@ -173,6 +198,10 @@ class LiveState(ControlSurface):
 
         Called from command threads. Raises CommandError on timeout or when
         the script is shutting down; re-raises CommandError from ``fn``.
+        Live stops its timer while a menu or a modal dialog is open (Live 12):
+        a job then waits, runs when the timer resumes if still within
+        ``timeout``, and otherwise is abandoned -- never run later -- and the
+        client is told Live is busy.
         """
         if self._closing.is_set():
             raise CommandError("the Remote Script is shutting down")
@@ -185,7 +214,8 @@ class LiveState(ControlSurface):
                 raise CommandError("the Remote Script is shutting down")
             if time.monotonic() >= deadline:
                 job.abandoned = True
-                raise CommandError("timed out after %g s waiting for Live's main thread" % timeout)
+                raise CommandError("Live is busy: its main thread has not run for %.1f s (a menu or dialog open?); "
+                                   "the command was not run, send it again" % self.tick_age())
         if job.error is not None:
             raise job.error
         return job.result

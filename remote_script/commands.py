@@ -53,6 +53,7 @@ class CommandProcessor(object):
         """``surface`` is the LiveState: it provides run_on_main, observers,
         session_id, sender, live_version."""
         self.surface = surface
+        self.main_timeout = MAIN_TIMEOUT  # tests shorten it
         self._export_lock = threading.Lock()  # held while an EXPORT_XML runs
         self._table = {
             "PING": self.ping,
@@ -98,12 +99,16 @@ class CommandProcessor(object):
             return {"success": False, "error": str(exc)}
 
     def _main(self, fn):
-        return self.surface.run_on_main(fn, MAIN_TIMEOUT)
+        return self.surface.run_on_main(fn, self.main_timeout)
 
     # --- answered without Live's main thread
 
     def ping(self, args):
-        return ok(pong=True, version=VERSION, session_id=self.surface.session_id)
+        # tick_age_ms: how long ago Live's main thread last ran its timer --
+        # small normally, large while Live is busy (a menu open), so a client
+        # can tell a busy Live from a dead script.
+        return ok(pong=True, version=VERSION, session_id=self.surface.session_id,
+                  tick_age_ms=int(self.surface.tick_age() * 1000))
 
     def get_version(self, args):
         v = sys.version_info

@@ -6,11 +6,14 @@ by an independent model of docs/protocol.md (event_model.py), give the next
 SNAPSHOT exactly, whatever order Live notifies in.
 """
 
+import json
+import threading
 import time
 import unittest
 
 from event_model import replay
 from live_support import ScriptHarness, fake_available
+from support import tcp_command
 
 import sets  # the fake Live's Set builders (on sys.path through live_support)
 import scenarios
@@ -30,6 +33,7 @@ class _Rig(unittest.TestCase):
         self.h = ScriptHarness(build_set=self.build)
         self.h.load()
         self.h.wait_event("/live/batch/end")
+        self.since = 0  # events of the current session start here
         self.base = self.h.command("SNAPSHOT")
 
     def tearDown(self):
@@ -47,9 +51,10 @@ class _Rig(unittest.TestCase):
         h = self.h
         h.settle(quiet=0.25)
         snap = h.command("SNAPSHOT")
-        arrived = h.fake.run_until(lambda: h.pump() or (h.events and h.events[-1][0] >= snap["seq"]), timeout=3)
+        arrived = h.fake.run_until(lambda: h.pump() or (len(h.events) > self.since and h.events[-1][0] >= snap["seq"]),
+                                   timeout=3)
         self.assertTrue(arrived, "events up to #%d never arrived" % snap["seq"])
-        got = replay(self.base, [e for e in h.events if e[0] <= snap["seq"]])
+        got = replay(self.base, [e for e in h.events[self.since:] if e[0] <= snap["seq"]])
         self.assertEqual(got, snap["state"])
         self.assert_no_script_errors()
         self.assert_slot_observers_match_live()
@@ -224,6 +229,29 @@ class AutomationStormTest(_Rig):
         wrong = [i for i in range(1000) if last[i] != storm.final(storm.ticks, i)]
         self.assertEqual(wrong, [], "the last event of a parameter is not its final value")
 
+    def test_set_load_while_streaming(self):
+        # issue 13 rule 9: a Set opened while an automation storm streams.
+        h = self.h
+        storm = scenarios.AutomationStorm(h.fake, per_tick=1000, per_change=3)
+        for _ in range(3):
+            storm.on_tick()
+            h.fake.tick()
+        storm.on_tick()  # trailing edges pending when Live disconnects the script
+        old = h.instance.session_id
+        h.pump()
+        self.since = len(h.events)
+        h.fake.replace_set(plugin_set)
+        h.instance = h.fake.script
+        hello = h.wait_event("/live/hello", since=self.since)
+        self.assertNotEqual(hello[3][0], old)
+        self.since = h.events.index(hello)
+        self.assertEqual(h.fake.errors, 0, h.log_tail())
+        self.base = h.command("SNAPSHOT")
+        for _ in range(3):
+            storm.on_tick()
+            h.fake.tick()
+        self.assert_events_give_snapshot()
+
     def test_a_big_plugin_added_and_reconfigured(self):
         # A 1 000-parameter device arriving (and a plug-in changing its
         # parameter list) is sent whole, with one listener per parameter.
@@ -235,6 +263,56 @@ class AutomationStormTest(_Rig):
         h.song.tracks[1].devices[-1].set_parameters([("Macro %d" % i, 0.0, 0.0, 1.0) for i in range(10)])
         self.assertEqual(obs.registry.count - before, 10 + 2)
         self.assert_events_give_snapshot()
+
+
+@unittest.skipUnless(fake_available(), "fake Live not available")
+class TimerStallTest(_Rig):
+    """Live's main thread stalls (a menu open in Live 12): issue 13, script fix 5."""
+
+    def send(self, line):
+        """Send a command from another thread, as Hammerspoon or the bridge
+        does; returns the thread's box ("reply" when answered)."""
+        port = self.h.command_port()
+        box = {}
+
+        def run():
+            box["sent"] = True
+            box["reply"] = json.loads(tcp_command(port, (line + "\n").encode("utf-8"), timeout=10).decode("utf-8"))
+
+        threading.Thread(target=run, daemon=True).start()
+        return box
+
+    def test_commands_waiting_during_a_stall_are_answered_when_it_ends(self):
+        h = self.h
+        inst = h.instance
+        box = self.send("SELECT_LAST_SCENE")
+        # The main thread stalls once the command waits for it...
+        self.assertTrue(h.fake.stall(lambda: len(inst._jobs) > 0, timeout=3), "the command never queued")
+        # ...and meanwhile PING, answered off the main thread, says how long ago it last ticked.
+        pings = []
+        h.fake.stall(lambda: pings.append(json.loads(tcp_command(h.command_port(), b"PING\n").decode())) or
+                     pings[-1]["tick_age_ms"] >= 400, timeout=3)
+        self.assertGreaterEqual(pings[-1]["tick_age_ms"], 400, pings[-1])
+        self.assertNotIn("reply", box, "answered while Live's main thread was stalled")
+        m = h.mark()
+        h.fake.run_until(lambda: "reply" in box, timeout=3)
+        self.assertEqual(box.get("reply"), {"success": True, "scene": 2})
+        self.assertEqual(h.song.view.selected_scene, h.song.scenes[2])
+        h.wait_event("/live/heartbeat", since=m)  # heartbeats resume
+        self.assertLess(json.loads(tcp_command(h.command_port(), b"PING\n").decode())["tick_age_ms"], 400)
+
+    def test_a_stall_longer_than_the_timeout_fails_with_live_is_busy(self):
+        h = self.h
+        h.instance.commands.main_timeout = 0.3  # MAIN_TIMEOUT is 5 s; a test needs less
+        before = h.song.view.selected_scene
+        box = self.send("SELECT_LAST_SCENE")
+        self.assertTrue(h.fake.stall(lambda: "reply" in box, timeout=5), "no reply during the stall")
+        reply = box["reply"]
+        self.assertFalse(reply["success"])
+        self.assertTrue(reply["error"].startswith("Live is busy"), reply)
+        h.fake.tick()
+        h.fake.tick()
+        self.assertEqual(h.song.view.selected_scene, before, "a command that gave up must not run later")
 
 
 if __name__ == "__main__":
