@@ -743,7 +743,9 @@ func (e *Engine) handle(ev *oscin.Event, from netip.AddrPort) {
 		e.requestResync()
 	}
 	if broadcast && a.Applied {
-		e.hub.Broadcast(wshub.EventFrameAt(ev.Received, a.Session, ev.Seq, ev.Timestamp, ev.Path, ev.Args))
+		f := wshub.EventFrameAt(ev.Received, a.Session, ev.Seq, ev.Timestamp, ev.Path, ev.Args)
+		f.Patch = a.Patch // what the mirror did: patch-mode clients get it
+		e.hub.Broadcast(f)
 	}
 }
 

@@ -16,6 +16,7 @@ packages=(
   dbus-x11                 # a D-Bus session so the tray can be exercised under Xvfb
   python3                  # the Remote Script's tests and the fake Live
   python3-websockets       # a Python WebSocket client in the bridge's tests
+  python3-jsonpatch        # RFC 6902 in Python: the bridge's patch mode is checked against it, and docs/protocol.md's client uses it
   liblo-tools              # oscdump/oscsend: a real OSC peer on port 9002
   netcat-openbsd           # `nc`, exactly what Hammerspoon configs use on port 9001
   lua5.4                   # luac5.4 checks the Hammerspoon fragment in docs/hammerspoon.md

@@ -19,25 +19,25 @@ func (s *State) apply(path string, args []any) (bool, error) {
 		if v != "session" && v != "arrangement" {
 			return false, fmt.Errorf("view %q is neither session nor arrangement", v)
 		}
-		return set(&s.View, v), nil
+		return setAt(s, &s.View, v, func() string { return "/view" }), nil
 	case "/live/project/path":
 		p := r.String("path")
 		if r.err != nil {
 			return false, r.err
 		}
-		return set(&s.ProjectPath, p), nil
+		return setAt(s, &s.ProjectPath, p, func() string { return "/project_path" }), nil
 	case "/live/transport/play":
 		v := r.Bool("playing")
 		if r.err != nil {
 			return false, r.err
 		}
-		return set(&s.Transport.Playing, v), nil
+		return setAt(s, &s.Transport.Playing, v, func() string { return "/transport/playing" }), nil
 	case "/live/transport/tempo":
 		v := r.Float("bpm")
 		if r.err != nil {
 			return false, r.err
 		}
-		return set(&s.Transport.Tempo, v), nil
+		return setAt(s, &s.Transport.Tempo, v, func() string { return "/transport/tempo" }), nil
 	case "/live/cursor/track":
 		// (track) or, as VimAbl sent it, (track, color, name) of the
 		// selected track; older senders also sent (track, color). Color and
@@ -52,7 +52,7 @@ func (s *State) apply(path string, args []any) (bool, error) {
 		if v < -1 {
 			return false, fmt.Errorf("cursor track %d below -1", v)
 		}
-		return set(&s.Cursor.Track, v), nil
+		return setAt(s, &s.Cursor.Track, v, func() string { return "/cursor/track" }), nil
 	case "/live/cursor/scene":
 		v := r.Int("scene")
 		if r.err != nil {
@@ -61,7 +61,7 @@ func (s *State) apply(path string, args []any) (bool, error) {
 		if v < -1 {
 			return false, fmt.Errorf("cursor scene %d below -1", v)
 		}
-		return set(&s.Cursor.Scene, v), nil
+		return setAt(s, &s.Cursor.Scene, v, func() string { return "/cursor/scene" }), nil
 	case "/live/cursor/clip_slot":
 		return s.cursorClipSlot(r)
 
@@ -76,24 +76,25 @@ func (s *State) apply(path string, args []any) (bool, error) {
 			return false, err
 		}
 		s.Tracks = slices.Delete(s.Tracks, t, t+1)
+		s.record(Op{Op: "remove", Path: trackPtr(t)})
 		return true, nil
 	case "/live/track/renamed":
-		return trackField(s, r, func(r *argReader) string { return r.String("name") },
+		return trackField(s, r, "name", func(r *argReader) string { return r.String("name") },
 			func(t *Track) *string { return &t.Name })
 	case "/live/track/mute":
-		return trackField(s, r, func(r *argReader) bool { return r.Bool("muted") },
+		return trackField(s, r, "mute", func(r *argReader) bool { return r.Bool("muted") },
 			func(t *Track) *bool { return &t.Mute })
 	case "/live/track/solo":
-		return trackField(s, r, func(r *argReader) bool { return r.Bool("soloed") },
+		return trackField(s, r, "solo", func(r *argReader) bool { return r.Bool("soloed") },
 			func(t *Track) *bool { return &t.Solo })
 	case "/live/track/arm":
-		return trackField(s, r, func(r *argReader) bool { return r.Bool("armed") },
+		return trackField(s, r, "arm", func(r *argReader) bool { return r.Bool("armed") },
 			func(t *Track) *bool { return &t.Arm })
 	case "/live/track/volume":
-		return trackField(s, r, func(r *argReader) float64 { return r.Float("volume") },
+		return trackField(s, r, "volume", func(r *argReader) float64 { return r.Float("volume") },
 			func(t *Track) *float64 { return &t.Volume })
 	case "/live/track/color":
-		return trackField(s, r, func(r *argReader) int { return r.Int("color") },
+		return trackField(s, r, "color", func(r *argReader) int { return r.Int("color") },
 			func(t *Track) *int { return &t.Color })
 	case "/live/track/fold":
 		t, folded := r.Int("track"), r.Bool("folded")
@@ -106,7 +107,7 @@ func (s *State) apply(path string, args []any) (bool, error) {
 		if s.Tracks[t].Type != TypeGroup {
 			return false, fmt.Errorf("track %d is a %s track; only group tracks fold", t, s.Tracks[t].Type)
 		}
-		return set(&s.Tracks[t].Folded, folded), nil
+		return setAt(s, &s.Tracks[t].Folded, folded, func() string { return trackPtr(t) + "/folded" }), nil
 
 	case "/live/device/added":
 		return s.deviceAdded(r)
@@ -121,6 +122,7 @@ func (s *State) apply(path string, args []any) (bool, error) {
 			return false, err
 		}
 		s.Tracks[t].Devices = slices.Delete(s.Tracks[t].Devices, d, d+1)
+		s.record(Op{Op: "remove", Path: devicePtr(t, d)})
 		return true, nil
 	case "/live/device/param":
 		t, d, p, v := r.Int("track"), r.Int("device"), r.Int("param"), r.Float("value")
@@ -134,18 +136,18 @@ func (s *State) apply(path string, args []any) (bool, error) {
 		if p < 0 || p >= len(params) {
 			return false, fmt.Errorf("parameter %d out of range (device %d of track %d has %d)", p, d, t, len(params))
 		}
-		return set(&params[p].Value, v), nil
+		return setAt(s, &params[p].Value, v, func() string { return paramPtr(t, d, p) + "/value" }), nil
 
 	case "/live/clip_slot/created":
 		return s.clipSlotCreated(r)
 	case "/live/clip_slot/has_stop":
-		return slotField(s, r, func(r *argReader) bool { return r.Bool("has_stop") },
+		return slotField(s, r, "has_stop_button", func(r *argReader) bool { return r.Bool("has_stop") },
 			func(c *ClipSlot) *bool { return &c.HasStopButton })
 	case "/live/clip_slot/playing_status":
-		return slotField(s, r, func(r *argReader) int { return r.Int("status") },
+		return slotField(s, r, "playing_status", func(r *argReader) int { return r.Int("status") },
 			func(c *ClipSlot) *int { return &c.PlayingStatus })
 	case "/live/clip_slot/color":
-		return slotField(s, r, func(r *argReader) int { return r.Int("color") },
+		return slotField(s, r, "color", func(r *argReader) int { return r.Int("color") },
 			func(c *ClipSlot) *int { return &c.Color })
 
 	case "/live/clip/added":
@@ -159,20 +161,25 @@ func (s *State) apply(path string, args []any) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		changed := slot.HasClip || slot.Clip != nil
-		slot.HasClip, slot.Clip = false, nil
-		return changed, nil
+		// Removing the clip empties the slot: has_clip goes with it.
+		a := setAt(s, &slot.HasClip, false, func() string { return slotPtr(t, sc) + "/has_clip" })
+		b := slot.Clip != nil
+		if b {
+			slot.Clip = nil
+			s.record(Op{Op: "replace", Path: slotPtr(t, sc) + "/clip", Value: nil})
+		}
+		return a || b, nil
 	case "/live/clip/name":
-		return clipField(s, r, func(r *argReader) string { return r.String("name") },
+		return clipField(s, r, "name", func(r *argReader) string { return r.String("name") },
 			func(c *Clip) *string { return &c.Name })
 	case "/live/clip/color":
-		return clipField(s, r, func(r *argReader) int { return r.Int("color") },
+		return clipField(s, r, "color", func(r *argReader) int { return r.Int("color") },
 			func(c *Clip) *int { return &c.Color })
 	case "/live/clip/muted":
-		return clipField(s, r, func(r *argReader) bool { return r.Bool("muted") },
+		return clipField(s, r, "muted", func(r *argReader) bool { return r.Bool("muted") },
 			func(c *Clip) *bool { return &c.Muted })
 	case "/live/clip/looping":
-		return clipField(s, r, func(r *argReader) bool { return r.Bool("looping") },
+		return clipField(s, r, "looping", func(r *argReader) bool { return r.Bool("looping") },
 			func(c *Clip) *bool { return &c.Looping })
 
 	case "/live/scene/added":
@@ -186,20 +193,22 @@ func (s *State) apply(path string, args []any) (bool, error) {
 			return false, err
 		}
 		s.Scenes = slices.Delete(s.Scenes, sc, sc+1)
+		s.record(Op{Op: "remove", Path: scenePtr(sc)})
 		for i := range s.Tracks {
 			if hasSlots(s.Tracks[i].Type) {
 				s.Tracks[i].ClipSlots = slices.Delete(s.Tracks[i].ClipSlots, sc, sc+1)
+				s.record(Op{Op: "remove", Path: slotPtr(i, sc)})
 			}
 		}
 		return true, nil
 	case "/live/scene/renamed":
-		return sceneField(s, r, func(r *argReader) string { return r.String("name") },
+		return sceneField(s, r, "name", func(r *argReader) string { return r.String("name") },
 			func(sc *Scene) *string { return &sc.Name })
 	case "/live/scene/color":
-		return sceneField(s, r, func(r *argReader) int { return r.Int("color") },
+		return sceneField(s, r, "color", func(r *argReader) int { return r.Int("color") },
 			func(sc *Scene) *int { return &sc.Color })
 	case "/live/scene/triggered":
-		return sceneField(s, r, func(r *argReader) bool { return r.OptBool("triggered", true) },
+		return sceneField(s, r, "is_triggered", func(r *argReader) bool { return r.OptBool("triggered", true) },
 			func(sc *Scene) *bool { return &sc.IsTriggered })
 	case "/live/scene/reordered":
 		return s.sceneReordered(r)
@@ -207,15 +216,6 @@ func (s *State) apply(path string, args []any) (bool, error) {
 	// /live/hello, /live/bye, /live/heartbeat, /live/batch/*, /live/log carry
 	// no Set state; anything else is from a newer script and is ignored.
 	return false, nil
-}
-
-// set stores v in *p and reports whether it differed.
-func set[T comparable](p *T, v T) bool {
-	if *p == v {
-		return false
-	}
-	*p = v
-	return true
 }
 
 func (s *State) checkTrack(t int) error {
@@ -255,8 +255,9 @@ func (s *State) slot(t, sc int) (*ClipSlot, error) {
 	return &slots[sc], nil
 }
 
-// trackField handles `/live/track/<x> track:i value`.
-func trackField[T comparable](s *State, r *argReader, read func(*argReader) T, field func(*Track) *T) (bool, error) {
+// trackField handles `/live/track/<x> track:i value`; name is the field's
+// key in the state.
+func trackField[T comparable](s *State, r *argReader, name string, read func(*argReader) T, field func(*Track) *T) (bool, error) {
 	t := r.Int("track")
 	v := read(r)
 	if r.err != nil {
@@ -265,11 +266,11 @@ func trackField[T comparable](s *State, r *argReader, read func(*argReader) T, f
 	if err := s.checkTrack(t); err != nil {
 		return false, err
 	}
-	return set(field(&s.Tracks[t]), v), nil
+	return setAt(s, field(&s.Tracks[t]), v, func() string { return trackPtr(t) + "/" + name }), nil
 }
 
 // slotField handles `/live/clip_slot/<x> track:i scene:i value`.
-func slotField[T comparable](s *State, r *argReader, read func(*argReader) T, field func(*ClipSlot) *T) (bool, error) {
+func slotField[T comparable](s *State, r *argReader, name string, read func(*argReader) T, field func(*ClipSlot) *T) (bool, error) {
 	t, sc := r.Int("track"), r.Int("scene")
 	v := read(r)
 	if r.err != nil {
@@ -279,11 +280,11 @@ func slotField[T comparable](s *State, r *argReader, read func(*argReader) T, fi
 	if err != nil {
 		return false, err
 	}
-	return set(field(slot), v), nil
+	return setAt(s, field(slot), v, func() string { return slotPtr(t, sc) + "/" + name }), nil
 }
 
 // clipField handles `/live/clip/<x> track:i scene:i value`; the slot must hold a clip.
-func clipField[T comparable](s *State, r *argReader, read func(*argReader) T, field func(*Clip) *T) (bool, error) {
+func clipField[T comparable](s *State, r *argReader, name string, read func(*argReader) T, field func(*Clip) *T) (bool, error) {
 	t, sc := r.Int("track"), r.Int("scene")
 	v := read(r)
 	if r.err != nil {
@@ -296,11 +297,11 @@ func clipField[T comparable](s *State, r *argReader, read func(*argReader) T, fi
 	if slot.Clip == nil {
 		return false, fmt.Errorf("clip slot (%d, %d) holds no clip", t, sc)
 	}
-	return set(field(slot.Clip), v), nil
+	return setAt(s, field(slot.Clip), v, func() string { return slotPtr(t, sc) + "/clip/" + name }), nil
 }
 
 // sceneField handles `/live/scene/<x> scene:i value`.
-func sceneField[T comparable](s *State, r *argReader, read func(*argReader) T, field func(*Scene) *T) (bool, error) {
+func sceneField[T comparable](s *State, r *argReader, name string, read func(*argReader) T, field func(*Scene) *T) (bool, error) {
 	sc := r.Int("scene")
 	v := read(r)
 	if r.err != nil {
@@ -309,7 +310,7 @@ func sceneField[T comparable](s *State, r *argReader, read func(*argReader) T, f
 	if err := s.checkScene(sc); err != nil {
 		return false, err
 	}
-	return set(field(&s.Scenes[sc]), v), nil
+	return setAt(s, field(&s.Scenes[sc]), v, func() string { return scenePtr(sc) + "/" + name }), nil
 }
 
 func (s *State) cursorClipSlot(r *argReader) (bool, error) {
@@ -322,14 +323,18 @@ func (s *State) cursorClipSlot(r *argReader) (bool, error) {
 	}
 	if c.Track < 0 || c.Scene < 0 {
 		// -1 -1 F F F: nothing highlighted.
-		changed := s.Cursor.ClipSlot != nil
+		if s.Cursor.ClipSlot == nil {
+			return false, nil
+		}
 		s.Cursor.ClipSlot = nil
-		return changed, nil
+		s.record(Op{Op: "replace", Path: "/cursor/clip_slot", Value: nil})
+		return true, nil
 	}
 	if s.Cursor.ClipSlot != nil && *s.Cursor.ClipSlot == c {
 		return false, nil
 	}
 	s.Cursor.ClipSlot = &c
+	s.record(Op{Op: "replace", Path: "/cursor/clip_slot", Value: c})
 	return true, nil
 }
 
@@ -363,6 +368,9 @@ func (s *State) trackAdded(r *argReader) (bool, error) {
 		}
 	}
 	s.Tracks = slices.Insert(s.Tracks, t, tr)
+	if s.rec != nil {
+		s.record(Op{Op: "add", Path: trackPtr(t), Value: frozen(tr)})
+	}
 	return true, nil
 }
 
@@ -387,6 +395,9 @@ func (s *State) deviceAdded(r *argReader) (bool, error) {
 		return false, fmt.Errorf("device %d out of range for insertion (track %d has %d)", d, t, n)
 	}
 	s.Tracks[t].Devices = slices.Insert(s.Tracks[t].Devices, d, dev)
+	if s.rec != nil {
+		s.record(Op{Op: "add", Path: devicePtr(t, d), Value: frozen(dev)})
+	}
 	return true, nil
 }
 
@@ -405,9 +416,10 @@ func (s *State) paramInfo(r *argReader) (bool, error) {
 	switch {
 	case p == len(dev.Parameters):
 		dev.Parameters = append(dev.Parameters, prm)
+		s.record(Op{Op: "add", Path: paramPtr(t, d, p), Value: prm})
 		return true, nil
 	case p >= 0 && p < len(dev.Parameters):
-		return set(&dev.Parameters[p], prm), nil
+		return setAt(s, &dev.Parameters[p], prm, func() string { return paramPtr(t, d, p) }), nil
 	}
 	return false, fmt.Errorf("parameter %d out of range (device %d of track %d has %d)", p, d, t, len(dev.Parameters))
 }
@@ -428,8 +440,18 @@ func (s *State) clipSlotCreated(r *argReader) (bool, error) {
 	if !hasClip {
 		slot.Clip = nil
 	}
-	return old.HasClip != slot.HasClip || old.HasStopButton != slot.HasStopButton ||
-		old.PlayingStatus != slot.PlayingStatus || old.Color != slot.Color || old.Clip != slot.Clip, nil
+	changed := old.HasClip != slot.HasClip || old.HasStopButton != slot.HasStopButton ||
+		old.PlayingStatus != slot.PlayingStatus || old.Color != slot.Color || old.Clip != slot.Clip
+	if changed && s.rec != nil {
+		// The whole slot, as it now is (a clip it keeps included).
+		v := *slot
+		if v.Clip != nil {
+			c := *v.Clip
+			v.Clip = &c
+		}
+		s.record(Op{Op: "replace", Path: slotPtr(t, sc), Value: v})
+	}
+	return changed, nil
 }
 
 func (s *State) clipAdded(r *argReader) (bool, error) {
@@ -445,9 +467,14 @@ func (s *State) clipAdded(r *argReader) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	changed := !slot.HasClip || slot.Clip == nil || *slot.Clip != c
-	slot.HasClip, slot.Clip = true, &c
-	return changed, nil
+	// A clip fills the slot: has_clip goes with it.
+	a := setAt(s, &slot.HasClip, true, func() string { return slotPtr(t, sc) + "/has_clip" })
+	if slot.Clip != nil && *slot.Clip == c {
+		return a, nil
+	}
+	slot.Clip = &c
+	s.record(Op{Op: "replace", Path: slotPtr(t, sc) + "/clip", Value: c})
+	return true, nil
 }
 
 func (s *State) sceneAdded(r *argReader) (bool, error) {
@@ -461,9 +488,11 @@ func (s *State) sceneAdded(r *argReader) (bool, error) {
 		return false, fmt.Errorf("scene %d out of range for insertion (%d scenes)", sc, len(s.Scenes))
 	}
 	s.Scenes = slices.Insert(s.Scenes, sc, scene)
+	s.record(Op{Op: "add", Path: scenePtr(sc), Value: scene})
 	for i := range s.Tracks {
 		if hasSlots(s.Tracks[i].Type) {
 			s.Tracks[i].ClipSlots = slices.Insert(s.Tracks[i].ClipSlots, sc, emptySlot())
+			s.record(Op{Op: "add", Path: slotPtr(i, sc), Value: emptySlot()})
 		}
 	}
 	return true, nil
@@ -488,13 +517,16 @@ func (s *State) sceneReordered(r *argReader) (bool, error) {
 	changed := from != to
 	if changed {
 		move(s.Scenes, from, to)
+		s.record(Op{Op: "move", From: scenePtr(from), Path: scenePtr(to)})
 		for i := range s.Tracks {
 			if hasSlots(s.Tracks[i].Type) {
 				move(s.Tracks[i].ClipSlots, from, to)
+				s.record(Op{Op: "move", From: slotPtr(i, from), Path: slotPtr(i, to)})
 			}
 		}
 	}
-	return set(&s.Scenes[to].Name, name) || changed, nil
+	renamed := setAt(s, &s.Scenes[to].Name, name, func() string { return scenePtr(to) + "/name" })
+	return renamed || changed, nil
 }
 
 // move removes the element at from and inserts it at to, in place.

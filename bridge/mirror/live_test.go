@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -27,15 +28,39 @@ type liveRig struct {
 	errs    []error
 	gaps    int
 	resyncs int
+
+	// With record set, hmu is held around every change of the mirror and
+	// the rig keeps what a patch-mode client would be sent (stream) and the
+	// state after each sequence number of the current session (hist).
+	record      bool
+	hmu         sync.Mutex
+	stream      []streamItem
+	hist        map[int64][]byte
+	histSession string
+	histTop     int64 // the highest seq in hist
 }
 
-func newLiveRig(t *testing.T) *liveRig {
+// streamItem is a snapshot, or an applied event with its patch and the
+// mirror's state right after it.
+type streamItem struct {
+	Snapshot json.RawMessage `json:"snapshot,omitempty"`
+	Seq      int64           `json:"seq,omitempty"`
+	Path     string          `json:"path,omitempty"`
+	Patch    *Patch          `json:"patch,omitempty"`
+	State    json.RawMessage `json:"state,omitempty"`
+}
+
+func newLiveRig(t *testing.T) *liveRig { return startLiveRig(t, false) }
+
+// startLiveRig is newLiveRig, recording the stream and history if record.
+func startLiveRig(t *testing.T, record bool) *liveRig {
 	feed := listenOSC(t)
 	sim := startSim(t, feed.port())
 	m := New()
 	r := &liveRig{
 		t: t, sim: sim, client: scriptclient.New(sim.CommandAddr()),
 		m: m, sync: NewSync(m, 0), progress: make(chan struct{}, 1),
+		record: record, hist: map[int64][]byte{},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -85,9 +110,15 @@ func (r *liveRig) feedLoop(feed *oscFeed, resyncReq chan struct{}) {
 			if ev.Seq > last {
 				last = ev.Seq
 			}
-			if _, _, err := r.sync.Event(ev); err != nil {
+			r.hmu.Lock()
+			a, err := r.sync.Apply(ev)
+			if err != nil {
 				r.fail(fmt.Errorf("seq %d: %w", ev.Seq, err))
+			} else if a.Applied && r.record {
+				patch := a.Patch
+				r.keep(a.Session, ev.Seq, streamItem{Seq: ev.Seq, Path: ev.Path, Patch: &patch})
 			}
+			r.hmu.Unlock()
 			select {
 			case r.progress <- struct{}{}:
 			default:
@@ -106,8 +137,20 @@ func (r *liveRig) resyncLoop(ctx context.Context, req chan struct{}) {
 		case <-req:
 		}
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := r.sync.Resync(rctx, r.client)
+		r.sync.Begin()
+		snap, err := r.client.Snapshot(rctx)
 		cancel()
+		r.hmu.Lock()
+		if err != nil {
+			r.sync.Abort()
+		} else {
+			_, err = r.sync.Complete(snap)
+		}
+		if r.record {
+			session, seq, _ := r.m.SnapshotJSON()
+			r.keep(session, seq, streamItem{})
+		}
+		r.hmu.Unlock()
 		r.mu.Lock()
 		r.resyncs++
 		r.mu.Unlock()
@@ -123,6 +166,41 @@ func (r *liveRig) resyncLoop(ctx context.Context, req chan struct{}) {
 		default:
 		}
 	}
+}
+
+// keep records the mirror as it now is (after the event it, or a
+// snapshot when it has no patch), at seq of session; called with hmu held.
+func (r *liveRig) keep(session string, seq int64, it streamItem) {
+	state := r.m.JSON()
+	if it.Patch == nil {
+		it.Snapshot = state
+	} else {
+		it.State = state
+	}
+	// A client's stream starts with a snapshot: events applied to the
+	// empty mirror before the first one reach nobody.
+	if len(r.stream) > 0 || it.Patch == nil {
+		r.stream = append(r.stream, it)
+	}
+	if session != r.histSession {
+		r.hist, r.histSession, r.histTop = map[int64][]byte{}, session, 0
+	}
+	r.hist[seq] = state
+	r.histTop = max(r.histTop, seq)
+}
+
+// stateAt waits until the mirror has passed seq of session and returns its
+// state at exactly seq, or nil if it never held that seq by itself (the
+// event was replayed inside a resync).
+func (r *liveRig) stateAt(session string, seq int64) []byte {
+	var state []byte
+	r.waitUntil(fmt.Sprintf("the mirror reaches seq %d of session %s", seq, session), 20*time.Second, func() bool {
+		r.hmu.Lock()
+		defer r.hmu.Unlock()
+		state = r.hist[seq]
+		return r.histSession == session && r.histTop >= seq
+	})
+	return state
 }
 
 // waitUntil waits for cond, re-checking after each event, up to d.

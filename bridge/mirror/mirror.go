@@ -174,11 +174,14 @@ func (m *Mirror) SetSeq(seq int64) {
 
 // applySeq applies an event and, if it succeeded and carries a sequence
 // number, records it, under one lock so readers see both or neither. It
-// returns the session whose state the event was applied to.
-func (m *Mirror) applySeq(seq int64, path string, args []any) (bool, string, error) {
+// returns the session whose state the event was applied to. If rec is not
+// nil, what the event did is appended to it.
+func (m *Mirror) applySeq(seq int64, path string, args []any, rec *Patch) (bool, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.st.rec = rec
 	changed, err := m.st.apply(path, args)
+	m.st.rec = nil
 	if err != nil {
 		return false, m.sessionID, fmt.Errorf("%s %v: %w", path, args, err)
 	}

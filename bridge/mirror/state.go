@@ -15,6 +15,8 @@ type State struct {
 	Cursor      Cursor    `json:"cursor"`
 	Tracks      []Track   `json:"tracks"` // combined list: regular tracks, returns, master
 	Scenes      []Scene   `json:"scenes"`
+
+	rec *Patch // while an event is applied with recording: what it did (patch.go)
 }
 
 // Transport is the song's playback state.

@@ -95,6 +95,7 @@ type Applied struct {
 	Applied bool
 	Changed bool   // the state changed
 	Session string // the mirror's session when it was applied
+	Patch   Patch  // what it did to the state (empty: nothing)
 	// Buffered: held for the snapshot in flight, which clients then get
 	// with the event in it.
 	Buffered bool
@@ -127,11 +128,12 @@ func (s *Sync) Apply(ev Event) (Applied, error) {
 	if ev.Seq <= s.floor {
 		return Applied{}, nil
 	}
-	changed, session, err := s.m.applySeq(ev.Seq, ev.Path, ev.Args)
+	var patch Patch
+	changed, session, err := s.m.applySeq(ev.Seq, ev.Path, ev.Args, &patch)
 	if err != nil {
 		return Applied{}, err
 	}
-	return Applied{Applied: true, Changed: changed, Session: session}, nil
+	return Applied{Applied: true, Changed: changed, Session: session, Patch: patch}, nil
 }
 
 // Begin starts buffering events because a SNAPSHOT request is about to be
@@ -236,7 +238,7 @@ func (s *Sync) replay(buf []Event, after int64, session string, res *ResyncResul
 			res.Skipped++
 			continue
 		}
-		if _, _, err := s.m.applySeq(ev.Seq, ev.Path, ev.Args); err != nil {
+		if _, _, err := s.m.applySeq(ev.Seq, ev.Path, ev.Args, nil); err != nil {
 			res.Failed++
 			if len(errs) < 10 {
 				errs = append(errs, err)

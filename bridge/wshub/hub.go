@@ -65,7 +65,29 @@ type Frame struct {
 	Snapshot bool      // a snapshot: it replaces the client's state
 	Event    bool      // an event: delivered only on top of a snapshot of Session
 	Data     []byte
-	sum      uint64 // a snapshot's checksum (SnapshotFrame)
+	// Patch is what an event did to the state (RFC 6902); clients in patch
+	// mode get the event frame with it as "patch" ([] when nil).
+	Patch PatchJSON
+	sum   uint64 // a snapshot's checksum (SnapshotFrame)
+}
+
+// PatchJSON is an event's JSON Patch (mirror.Patch): the hub encodes it at
+// most once per frame, and only when a patch-mode client is connected.
+type PatchJSON interface {
+	AppendJSON(b []byte) []byte
+}
+
+// withPatch returns the event frame data with "patch" as its last member.
+func withPatch(data []byte, p PatchJSON) []byte {
+	out := make([]byte, 0, len(data)+128)
+	out = append(out, data[:len(data)-1]...) // the frame without its closing brace
+	out = append(out, `,"patch":`...)
+	if p == nil {
+		out = append(out, "[]"...)
+	} else {
+		out = p.AppendJSON(out)
+	}
+	return append(out, '}')
 }
 
 // Config connects the hub to the engine.
@@ -180,11 +202,19 @@ func (h *Hub) Run(ctx context.Context) {
 				h.c.WSClients.Store(int64(len(clients)))
 			}
 		case f := <-h.broadcast:
+			var patched []byte // f.Data with its patch, made for the first patch-mode client
 			for cl := range clients {
 				if !cl.takes(f) {
 					continue
 				}
-				if !cl.pushFrame(f.Data, f.Received) {
+				data := f.Data
+				if cl.patch && f.Event {
+					if patched == nil {
+						patched = withPatch(f.Data, f.Patch)
+					}
+					data = patched
+				}
+				if !cl.pushFrame(data, f.Received) {
 					// Closing: fell behind just now (pushFrame counted it)
 					// or its connection already ended.
 					delete(clients, cl)
