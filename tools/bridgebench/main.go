@@ -31,6 +31,7 @@ import (
 	"github.com/vimabl/vimabl/bridge/mirror"
 	"github.com/vimabl/vimabl/internal/testkit"
 	remotescript "github.com/vimabl/vimabl/remote_script"
+	"github.com/vimabl/vimabl/tools/internal/procstat"
 )
 
 func main() {
@@ -53,7 +54,7 @@ func main() {
 	waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/healthz", ws))
 	fmt.Printf("vimabl bridge benchmark (pid %d, events udp/%d, websocket tcp/%d)\n", p.Process.Pid, events, ws)
 	time.Sleep(2 * time.Second)
-	rss, hwm := memory(p.Process.Pid)
+	rss, hwm := procstat.Memory(p.Process.Pid)
 	fmt.Printf("  %-55s %8.1f MB   goal <= 50 MB\n", "resident memory, idle (VmRSS)", rss)
 
 	udp, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", events))
@@ -104,7 +105,7 @@ func main() {
 	fmt.Printf("  %-55s %8v\n", "burst: last event reached the client after", all.Round(time.Millisecond))
 	fmt.Printf("  %-55s %8s\n", "burst: bridge counters", fmt.Sprintf("received %v overflow %v gaps %v lost %v", st.Metrics.EventsReceived, st.Metrics.OverflowDrops, st.Metrics.Gaps, st.Metrics.LostEvents))
 	fmt.Printf("  %-55s %8s\n", "burst: bridge state", fmt.Sprintf("%v, %v track(s) in the mirror, resyncs %v (failed %v)", st.State, st.Tracks, st.Metrics.Resyncs, st.Metrics.ResyncFailures))
-	rss, hwm = memory(p.Process.Pid)
+	rss, hwm = procstat.Memory(p.Process.Pid)
 	fmt.Printf("  %-55s %8.1f MB (peak %.1f MB)\n", "resident memory after the burst", rss, hwm)
 	peers(pre)
 
@@ -153,7 +154,7 @@ func main() {
 		}(cc)
 	}
 	time.Sleep(300 * time.Millisecond)
-	cpu0, wall0 := cpuSeconds(p.Process.Pid), time.Now()
+	cpu0, wall0 := procstat.CPUSeconds(p.Process.Pid), time.Now()
 	interval := time.Second / time.Duration(*rate)
 	t0 := time.Now()
 	peakRSS := 0.0
@@ -165,12 +166,12 @@ func main() {
 		atomic.StoreInt64(&sentAt[i], time.Now().UnixNano())
 		send(base+i, "/live/track/volume", int32(0), float64(i%100)/100)
 		if i%(*rate) == 0 {
-			r, _ := memory(p.Process.Pid)
+			r, _ := procstat.Memory(p.Process.Pid)
 			peakRSS = max(peakRSS, r)
 		}
 	}
 	wg.Wait()
-	cpu := (cpuSeconds(p.Process.Pid) - cpu0) / time.Since(wall0).Seconds() * 100
+	cpu := (procstat.CPUSeconds(p.Process.Pid) - cpu0) / time.Since(wall0).Seconds() * 100
 	sort.Float64s(lats)
 	q := func(p float64) float64 {
 		if len(lats) == 0 {
@@ -185,12 +186,12 @@ func main() {
 	fmt.Printf("  %-55s %8.0f %%   (of one core; the machine has %d)\n", "sustained: bridge CPU", cpu, runtime.NumCPU())
 	st = status(ws)
 	fmt.Printf("  %-55s %8v / %v   goal p99 <= 1 ms\n", "sustained: inside the bridge, UDP read → frame written p50/p99", st.Metrics.WSOutP50, st.Metrics.WSOutP99)
-	rss, hwm = memory(p.Process.Pid)
+	rss, hwm = procstat.Memory(p.Process.Pid)
 	fmt.Printf("  %-55s %8.1f MB (sampled peak %.1f, VmHWM %.1f)   goal <= 50 MB\n", "resident memory under load (50 clients)", rss, max(peakRSS, rss), hwm)
 	for _, cc := range conns {
 		cc.Close()
 	}
-	pythonBurst(wsURL, fmt.Sprintf("127.0.0.1:%d", events), *burst, base+n)
+	pythonBurst(wsURL, udp, *burst, base+n)
 
 	// 3. A change in (the fake) Live → a WebSocket client: the real script in
 	// the fake Live playing the demo scenario, latency from the script's
@@ -235,21 +236,14 @@ func main() {
 	fmt.Printf("  %-55s %8.0f µs   goal <= 5000 µs\n", "live: change in Live → WebSocket client, p99", lq(0.99))
 }
 
+// freePort is a loopback port nobody listens on now; the benchmark cannot
+// run without one.
 func freePort(network string) int {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			fail("%v", err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := procstat.FreePort(network)
 	if err != nil {
 		fail("%v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 func waitHTTP(url string) {
@@ -289,27 +283,6 @@ func status(port int) bridgeStatus {
 	defer r.Body.Close()
 	json.NewDecoder(r.Body).Decode(&s)
 	return s
-}
-
-// memory returns VmRSS and VmHWM of pid in MB (Linux /proc).
-func memory(pid int) (rss, hwm float64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			switch f[0] {
-			case "VmRSS:":
-				rss = kb / 1024
-			case "VmHWM:":
-				hwm = kb / 1024
-			}
-		}
-	}
-	return rss, hwm
 }
 
 // peers sends the same burst, datagram for datagram, to receivers other
@@ -399,8 +372,10 @@ async def main():
 asyncio.run(main())
 `
 
-// pythonBurst sends the burst at full speed to a Python WebSocket client.
-func pythonBurst(wsURL, eventsAddr string, n, first int) {
+// pythonBurst sends the burst at full speed to a Python WebSocket client,
+// from the socket of the bench's hello: the bridge follows only the
+// confirmed session's socket.
+func pythonBurst(wsURL string, udp net.Conn, n, first int) {
 	py := "/usr/bin/python3" // Debian's, where python3-websockets is installed
 	if exec.Command(py, "-c", "import websockets").Run() != nil {
 		fmt.Printf("  burst to a Python client: skipped (no python3-websockets for %s)\n", py)
@@ -418,7 +393,7 @@ func pythonBurst(wsURL, eventsAddr string, n, first int) {
 		fmt.Printf("  burst to a Python client: skipped (it did not connect)\n")
 		return
 	}
-	sent, rate := blast(eventsAddr, tempoEvents(first, n))
+	sent, rate := blastOn(udp, tempoEvents(first, n))
 	got := "?"
 	if lines.Scan() {
 		got = lines.Text()
@@ -444,6 +419,11 @@ func blast(addr string, data [][]byte) (sent int, perSec float64) {
 		fail("%v", err)
 	}
 	defer c.Close()
+	return blastOn(c, data)
+}
+
+// blastOn sends every datagram on c as fast as the socket takes them.
+func blastOn(c net.Conn, data [][]byte) (sent int, perSec float64) {
 	start := time.Now()
 	for _, d := range data {
 		if _, err := c.Write(d); err == nil {
@@ -514,20 +494,4 @@ func eventSeq(data []byte) (int64, bool) {
 	}
 	v, err := strconv.ParseInt(s[:end], 10, 64)
 	return v, err == nil
-}
-
-// cpuSeconds is the user+system CPU time of pid (Linux /proc, 100 ticks/s).
-func cpuSeconds(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	k, _ := strconv.ParseFloat(f[12], 64)
-	return (u + k) / 100
 }
