@@ -1,6 +1,7 @@
 package wshub
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -67,30 +68,68 @@ const MaxCommandID = 128
 // has MaxCommandsInFlight commands waiting.
 var busyError = fmt.Sprintf("busy: %d commands of this connection are still waiting for Live; send it again after a reply", MaxCommandsInFlight)
 
-// command is what a client may send.
+// Reply codes: every failed command is answered with "error" (a sentence)
+// and one of these in "code" (docs/protocol.md, "Commands from a client").
+const (
+	CodeBadFrame    = "bad_frame"       // not a command frame: bad JSON, binary, wrong type or id
+	CodeNotAllowed  = "not_allowed"     // a command kept to port 9001
+	CodeUnknown     = "unknown_command" // no such command
+	CodeBusy        = "busy"            // MaxCommandsInFlight already waiting: send it again later
+	CodeRefused     = "refused"         // the script answered success: false ("result" has its reply)
+	CodeUnavailable = "unavailable"     // the script's command port did not answer
+	CodeTimeout     = "timeout"         // no answer within 15 s
+)
+
+// command is what a client may send. The id is kept as the client wrote it
+// (a string or a number) and echoed as is.
 type command struct {
-	Type    string `json:"type"`
-	ID      string `json:"id"`
-	Command string `json:"command"`
-	Args    []any  `json:"args"`
+	Type    string          `json:"type"`
+	ID      json.RawMessage `json:"id"`
+	Command string          `json:"command"`
+	Args    []any           `json:"args"`
 }
 
 // replyFrame answers one command: {"type":"reply","id":…} and either
-// result (the script's JSON) or error; busy marks the refusal a client may
-// simply retry later.
+// result (the script's JSON) or error and code; busy marks the refusal a
+// client may simply retry later. id is null when the frame had no usable id.
 type replyFrame struct {
 	Type   string          `json:"type"`
-	ID     *string         `json:"id,omitempty"` // absent when the frame did not parse
+	ID     json.RawMessage `json:"id"` // nil encodes as null
 	Result json.RawMessage `json:"result,omitempty"`
 	Error  string          `json:"error,omitempty"`
+	Code   string          `json:"code,omitempty"`
 	Busy   bool            `json:"busy,omitempty"`
 }
 
 // request is an accepted command: the line for the script and the id to
 // answer with.
 type request struct {
-	id   *string
+	id   json.RawMessage
 	line string
+}
+
+// refusal is why a frame is answered without asking the script.
+type refusal struct {
+	code, msg string
+}
+
+// checkID returns the id to echo: a JSON string or number of at most
+// MaxCommandID bytes as written, or nil (null) for none.
+func checkID(raw json.RawMessage) (json.RawMessage, *refusal) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if len(raw) > MaxCommandID {
+		// Echoing it would let a client that does not read turn each
+		// small busy reply into one as large as its frame.
+		return nil, &refusal{CodeBadFrame, fmt.Sprintf("id longer than %d bytes", MaxCommandID)}
+	}
+	switch c := raw[0]; {
+	case c == '"', c == '-', c >= '0' && c <= '9':
+		return raw, nil
+	}
+	return nil, &refusal{CodeBadFrame, "id must be a string or a number"}
 }
 
 // parseCommand turns a client's frame into the line to send to the script,
@@ -98,38 +137,63 @@ type request struct {
 // space ignored, any case), and the line carries the canonical name from
 // wsCommands, never the client's spelling: whatever else the script's
 // parser might tolerate, only an allowed name reaches it.
-func parseCommand(data []byte) (req request, refusal string) {
+func parseCommand(data []byte) (req request, ref *refusal) {
 	var cmd command
 	if err := json.Unmarshal(data, &cmd); err != nil {
-		return req, "not a JSON object: " + err.Error()
+		// Echo the id if it can be read at all, so the client can tell
+		// which of its commands this was.
+		var idOnly struct {
+			ID json.RawMessage `json:"id"`
+		}
+		if json.Unmarshal(data, &idOnly) == nil {
+			req.id, _ = checkID(idOnly.ID)
+		}
+		return req, &refusal{CodeBadFrame, "not a command frame: " + err.Error() + `; send {"type":"command","id":"1","command":"GET_VIEW","args":[]}`}
 	}
-	if len(cmd.ID) > MaxCommandID {
-		// Echoing it would let a client that does not read turn each
-		// small busy reply into one as large as its frame.
-		return req, fmt.Sprintf("id longer than %d bytes", MaxCommandID)
+	id, bad := checkID(cmd.ID)
+	if bad != nil {
+		return req, bad
 	}
-	req.id = &cmd.ID
+	req.id = id
 	if cmd.Type != "command" {
-		return req, "unknown message type " + strconvQuote(cmd.Type) + `; send {"type":"command","id":"1","command":"GET_VIEW","args":[]}`
+		return req, &refusal{CodeBadFrame, "unknown message type " + strconvQuote(cmd.Type) + `; send {"type":"command","id":"1","command":"GET_VIEW","args":[]}`}
 	}
 	name := strings.ToUpper(strings.TrimSpace(cmd.Command))
 	switch {
 	case name == "" || strings.ContainsAny(name, ":\r\n"):
-		return req, "command must be a name like JUMP_TO_FIRST (arguments go in args)"
+		return req, &refusal{CodeBadFrame, "command must be a name like JUMP_TO_FIRST (arguments go in args)"}
 	case portOnlyCommands[name]:
-		return req, name + " is not available over the WebSocket; use port 9001"
+		return req, &refusal{CodeNotAllowed, name + " is not available over the WebSocket; use port 9001"}
 	case !wsCommands[name]:
 		if len(name) > 64 {
 			name = name[:64] + "…"
 		}
-		return req, "unknown command " + strconvQuote(name) + "; over the WebSocket: " + strings.Join(wsCommandNames(), ", ")
+		return req, &refusal{CodeUnknown, "unknown command " + strconvQuote(name) + "; over the WebSocket: " + strings.Join(wsCommandNames(), ", ")}
 	}
 	line := name
 	for _, a := range cmd.Args {
 		line += ":" + strings.NewReplacer("\r", "", "\n", "").Replace(argString(a))
 	}
 	req.line = line
-	return req, ""
+	return req, nil
+}
+
+// scriptReply turns the script's answer into a reply: a reply with
+// "success": false is a refusal (code refused, its error as the error),
+// with the script's whole reply kept as result.
+func scriptReply(id json.RawMessage, res json.RawMessage) replyFrame {
+	var verdict struct {
+		Success *bool  `json:"success"`
+		Error   string `json:"error"`
+	}
+	if json.Unmarshal(res, &verdict) == nil && verdict.Success != nil && !*verdict.Success {
+		msg := verdict.Error
+		if msg == "" {
+			msg = "the Remote Script refused the command"
+		}
+		return replyFrame{ID: id, Result: res, Error: msg, Code: CodeRefused}
+	}
+	return replyFrame{ID: id, Result: res}
 }
 
 // wsCommandNames lists wsCommands in order, for error messages.

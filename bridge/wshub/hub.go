@@ -672,51 +672,58 @@ func (cl *client) readPump(ctx context.Context) {
 		return nil
 	})
 	for {
-		_, data, err := cl.conn.ReadMessage()
+		kind, data, err := cl.conn.ReadMessage()
 		if err != nil {
 			cl.readFailed(err)
 			return
 		}
 		cl.conn.SetReadDeadline(time.Now().Add(pongWait))
-		req, refusal := parseCommand(data)
-		if refusal == "" && cl.hub.cfg.Command == nil {
-			refusal = "commands are not available"
+		var req request
+		var ref *refusal
+		if kind == websocket.BinaryMessage {
+			ref = &refusal{CodeBadFrame, "binary frames are not read; send each command as a JSON text frame"}
+		} else {
+			req, ref = parseCommand(data)
 		}
-		if refusal != "" {
-			cl.reply(replyFrame{ID: req.id, Error: refusal})
+		if ref == nil && cl.hub.cfg.Command == nil {
+			ref = &refusal{CodeUnavailable, "commands are not available"}
+		}
+		if ref != nil {
+			cl.reply(replyFrame{ID: req.id, Error: ref.msg, Code: ref.code})
 			continue
 		}
 		select {
 		case slots <- struct{}{}:
 		default:
-			cl.reply(replyFrame{ID: req.id, Busy: true, Error: busyError})
+			cl.reply(replyFrame{ID: req.id, Busy: true, Error: busyError, Code: CodeBusy})
 			continue
 		}
 		running.Add(1)
 		go func() {
 			defer running.Done()
-			res, err := cl.run(ctx, req.line)
+			r := cl.run(ctx, req)
 			// Free the slot before the reply goes out: a client that sends
 			// its next command on receiving the reply must find it free.
 			<-slots
-			if err != nil {
-				cl.reply(replyFrame{ID: req.id, Error: err.Error()})
-			} else {
-				cl.reply(replyFrame{ID: req.id, Result: res})
-			}
+			cl.reply(r)
 		}()
 	}
 }
 
-// run forwards one allowed command line to the script.
-func (cl *client) run(ctx context.Context, line string) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeout(ctx, commandWait)
+// run forwards one allowed command to the script and makes its reply.
+func (cl *client) run(ctx context.Context, req request) replyFrame {
+	cctx, cancel := context.WithTimeout(ctx, commandWait)
 	defer cancel()
-	res, err := cl.hub.cfg.Command(ctx, line)
-	if err == nil && res == nil {
-		res = json.RawMessage("null")
+	res, err := cl.hub.cfg.Command(cctx, req.line)
+	switch {
+	case err == nil && res == nil:
+		return replyFrame{ID: req.id, Result: json.RawMessage("null")}
+	case err == nil:
+		return scriptReply(req.id, res)
+	case ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
+		return replyFrame{ID: req.id, Error: fmt.Sprintf("the Remote Script did not answer within %v", commandWait), Code: CodeTimeout}
 	}
-	return res, err
+	return replyFrame{ID: req.id, Error: "the Remote Script did not answer: " + err.Error(), Code: CodeUnavailable}
 }
 
 // reply queues a reply frame for the client.
