@@ -231,21 +231,26 @@ func fill(t *testing.T, r *Receiver, c *metrics.Counters, out *net.UDPConn, want
 		round = max(1, b/4/per)
 	}
 	port := r.LocalAddr().Port
-	if _, ok := kernelDrops(port); !ok && runtime.GOOS == "linux" {
+	kdrops0, ok := kernelDrops(port)
+	if !ok && runtime.GOOS == "linux" {
 		t.Fatal("the socket is not in /proc/net/udp: the kernel's drops cannot be told from the queue's")
 	}
-	// What the consumer took before (nothing is taken during fill).
-	taken := c.Received.Load() - c.OverflowDrops.Load() - uint64(len(r.Datagrams()))
+	// What was read and taken by the consumer before (nothing is taken
+	// during fill).
+	received0 := c.Received.Load()
+	taken := received0 - c.OverflowDrops.Load() - uint64(len(r.Datagrams()))
 	for int(c.Received.Load()) < want {
-		for i := 0; i < round; i++ {
+		// No more than are missing: without kernel drops, exactly want are sent.
+		for n := min(round, want-int(c.Received.Load())); n > 0; n-- {
 			sent++
 			if _, err := out.Write(msg(sent)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		testkit.WaitFor(t, "the reader to read the round", 10*time.Second, func() bool {
-			kdrops, _ = kernelDrops(port)
-			return c.Received.Load()+kdrops >= uint64(sent)
+			k, _ := kernelDrops(port)
+			kdrops = k - kdrops0
+			return c.Received.Load()-received0+kdrops >= uint64(sent)
 		})
 	}
 	// Received is counted before the datagram is queued or dropped.
@@ -325,9 +330,8 @@ func TestReceiverBoundsTheQueueInBytes(t *testing.T) {
 			t.Fatalf("datagram from %v, sent from %v", d.From, out.LocalAddr())
 		}
 	}
-	// The consumer took them all: their bytes are free again (half a
-	// queue's worth: fill sends whole rounds).
-	fill(t, r, c, out, int(received)+fits/2, func(i int) []byte { return sized(t, sent+i, size) })
+	// The consumer took them all: their bytes are free again.
+	fill(t, r, c, out, int(received)+fits, func(i int) []byte { return sized(t, sent+i, size) })
 	if got := c.OverflowDrops.Load(); got != overflow {
 		t.Fatalf("%d more overflows after the consumer emptied the queue: its bytes were not given back", got-overflow)
 	}
