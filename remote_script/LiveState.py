@@ -25,8 +25,8 @@ from _Framework.ControlSurface import ControlSurface
 
 from . import logging_config
 from .commands import CommandError, CommandProcessor
-from .logging_config import drain_log_queue, get_log_stats, init_logging, log
-from .observers import ObserverManager, format_exception
+from .logging_config import drain_log_queue, format_exception, get_log_stats, init_logging, log
+from .observers import ObserverManager
 from .server import CommandServer
 from .udp_sender import UdpSender
 from .version import VERSION

@@ -17,7 +17,7 @@ import zlib
 
 from . import logging_config
 from .logging_config import log
-from .observers import read_file_path, read_view, regular_kind, snapshot_state
+from .readers import read_file_path, read_view, regular_kind, snapshot_state
 from .version import VERSION
 
 MAIN_TIMEOUT = 5.0  # seconds to wait for Live's main thread

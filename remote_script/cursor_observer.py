@@ -15,6 +15,8 @@ the time of sending; it is sent when the index changes (or forced), and later
 renames and colour changes of that track arrive as their own track events.
 """
 
+from .readers import color, read_cursor_slot, valid
+
 NO_SLOT = (-1, -1, False, False, False)
 
 
@@ -70,33 +72,26 @@ class CursorObserver(object):
     def _track_cursor(self, track):
         """The arguments of /live/cursor/track for the selected ``track``:
         (index, color, name), or (-1,) when it is none we observe."""
-        if track is None:
+        if not valid(track):
             return (-1,)
         obs = self.mgr.track_by_key.get(self.mgr.key(track))
         if obs is None:
             return (-1,)
-        # Imported here, not at the top, because observers imports this
-        # module. The colour must be read as the track events and SNAPSHOT
-        # read it (observers._color: 0 when unreadable), or they would differ.
-        from .observers import _color
-
-        return (obs.index, _color(obs.track), str(obs.track.name))
+        # The colour as the track events and SNAPSHOT read it (0 when
+        # unreadable), or they would differ.
+        return (obs.index, color(obs.track), str(obs.track.name))
 
     def _scene_index(self, scene):
-        if scene is None:
+        if not valid(scene):
             return -1
         obs = self.mgr.scene_by_key.get(self.mgr.key(scene))
         return obs.index if obs is not None else -1
 
     def _highlight(self):
         slot = self.mgr.song.view.highlighted_clip_slot
-        if slot is None or slot == None:  # noqa: E711 -- none, or deleted
+        if not valid(slot):  # none, or deleted
             return NO_SLOT
         obs = self.mgr.slot_by_key.get(self.mgr.key(slot))
         if obs is None:
             return NO_SLOT
-        from .observers import PLAYING, RECORDING, TRIGGERED, slot_status
-
-        status = slot_status(slot)
-        return (obs.track_obs.index, obs.scene_index, bool(slot.has_clip), status in (PLAYING, RECORDING),
-                status == TRIGGERED)
+        return (obs.track_obs.index, obs.scene_index) + read_cursor_slot(slot)

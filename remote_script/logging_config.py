@@ -13,8 +13,10 @@ block a thread or grow memory without bound.
 """
 
 import collections
+import sys
 import threading
 import time
+import traceback
 
 # The level names, in severity order, as VimAbl's design names them (WARN, not
 # Python's WARNING). They are what Log.txt lines, /live/log events and
@@ -203,3 +205,9 @@ def set_enabled_levels(levels):
 def enabled_levels():
     """The enabled levels in severity order."""
     return [lv for lv in LEVELS if lv in ENABLED_LEVELS]
+
+
+def format_exception():
+    """The exception being handled, as one line for a log line
+    ("ValueError: boom"); call it from an except block."""
+    return "".join(traceback.format_exception_only(*sys.exc_info()[:2])).strip()

@@ -1,11 +1,12 @@
-"""plan_list_edit: the structural diff behind track, scene and device events."""
+"""plan_list_edit and sync_list: the one structural diff behind track, scene,
+device and clip-slot events."""
 
 import random
 import unittest
 
 from support import script_module
 
-observers = script_module("observers")
+listsync = script_module("listsync")
 
 
 def apply(old, ops):
@@ -25,7 +26,7 @@ def apply(old, ops):
 
 class PlanTest(unittest.TestCase):
     def check(self, old, new):
-        ops = observers.plan_list_edit(old, new)
+        ops = listsync.plan_list_edit(old, new)
         self.assertEqual(apply(old, ops), new, "ops %r" % (ops,))
         return ops
 
@@ -49,6 +50,43 @@ class PlanTest(unittest.TestCase):
                 new.insert(rnd.randint(0, len(new)), 1000 + rnd.randint(0, 10 ** 6))
             new = list(dict.fromkeys(new))
             self.check(old, new)
+
+
+    def test_sync_list_calls_hooks_with_indices_valid_at_each_step(self):
+        # The hooks' events, applied in order to the old list, give the new one.
+        class Node(object):
+            def __init__(self, key):
+                self.key = key
+
+        class Hooks(listsync.ListHooks):
+            def __init__(self):
+                self.replayed = None
+
+            def make(self, item, final_index):
+                assert new[final_index] == item
+                return Node(item)
+
+            def removed(self, index, obs):
+                assert self.replayed.pop(index) == obs.key
+
+            def moved(self, src, dst, obs):
+                self.replayed.insert(dst, self.replayed.pop(src))
+
+            def inserted(self, index, obs):
+                self.replayed.insert(index, obs.key)
+
+        rnd = random.Random(13)
+        for _ in range(200):
+            old = rnd.sample(range(50), rnd.randint(0, 10))
+            new = [k for k in old if rnd.random() > 0.3] + [100 + k for k in range(rnd.randint(0, 3))]
+            rnd.shuffle(new)
+            nodes = [Node(k) for k in old]
+            hooks = Hooks()
+            hooks.replayed = list(old)
+            changed = listsync.sync_list(nodes, new, lambda x: x, hooks)
+            self.assertEqual(changed, old != new)
+            self.assertEqual([n.key for n in nodes], new)
+            self.assertEqual(hooks.replayed, new)
 
 
 if __name__ == "__main__":

@@ -122,6 +122,19 @@ class StrictLiveTest(_Rig):
         self.assert_events_give_snapshot()
         self.assertEqual(self.base["state"]["tracks"][1]["clip_slots"][0]["playing_status"], 0)
 
+    def test_snapshot_covers_the_polled_cursor(self):
+        # The highlighted slot is polled each tick; a SNAPSHOT taken before
+        # the poll must not show a highlight no event has announced (its seq
+        # would lie). issue 14 item 2 found it; ObserverManager.flush polls.
+        h = self.h
+        for track, scene in ((1, 2), (0, 1), (1, 0)):
+            h.song.view.highlight(track, scene)
+            snap = h.command("SNAPSHOT")  # its job runs at the next tick, before that tick's poll
+            h.fake.run_until(lambda: h.pump() or h.events[-1][0] >= snap["seq"], timeout=3)
+            got = replay(self.base, [e for e in h.events if e[0] <= snap["seq"]])
+            self.assertEqual(got["cursor"], snap["state"]["cursor"])
+            self.assertEqual(snap["state"]["cursor"]["clip_slot"]["scene"], scene)
+
     # --- issue 13: structural edits in either notification order
 
     def test_scene_edits_in_either_notification_order(self):

@@ -20,8 +20,8 @@ def parse_as_3_7(src, name="<test>"):
 class SyntaxFloorTest(unittest.TestCase):
     def test_every_script_file_parses_as_python_3_7(self):
         files = script_files()
-        for required in ("__init__.py", "LiveState.py", "logging_config.py", "observers.py",
-                         "cursor_observer.py", "udp_sender.py", "osc.py", "commands.py", "server.py",
+        for required in ("__init__.py", "LiveState.py", "logging_config.py", "observers.py", "readers.py",
+                         "listsync.py", "cursor_observer.py", "udp_sender.py", "osc.py", "commands.py", "server.py",
                          "debounce.py", "version.py"):
             self.assertIn(required, files)
         for name in files:
