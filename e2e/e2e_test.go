@@ -177,7 +177,11 @@ import websockets
 
 async def main(url, want_events):
     async with websockets.connect(url) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello" and hello["protocol"] == 1, hello
         snap = json.loads(await ws.recv())
+        while snap["type"] == "status":  # the connection state comes with the first frames
+            snap = json.loads(await ws.recv())
         assert snap["type"] == "snapshot", snap["type"]
         seq, events, last = snap["seq"], 0, snap["seq"]
         await ws.send(json.dumps({"type": "command", "id": "py1", "command": "GET_VIEW", "args": []}))
@@ -231,11 +235,16 @@ func TestWholeChainAsUsersRunIt(t *testing.T) {
 		"GET_OBSERVER_STATUS": func(m map[string]any) bool { return m["stats"] != nil },
 		"GET_LOG_STATS":       func(m map[string]any) bool { return m["stats"] != nil },
 		"SELECT_FIRST_SCENE":  func(m map[string]any) bool { return m["scene"] == 0.0 },
-		"JUMP_TO_LAST":        func(m map[string]any) bool { _, ok := m["scene"].(float64); return ok },
-		"SCROLL_TO_TOP":       func(m map[string]any) bool { return m["scene"] == 0.0 },
-		"SELECT_LAST_TRACK":   func(m map[string]any) bool { _, ok := m["track"].(float64); return ok },
-		"SNAPSHOT":            func(m map[string]any) bool { return m["state"] != nil },
-		"NO_SUCH_COMMAND":     func(m map[string]any) bool { return m["error"] == "Unknown command: NO_SUCH_COMMAND" },
+		// gg/G follow the view (random edits switch it): a track in the Arrangement, a scene otherwise.
+		"JUMP_TO_LAST": func(m map[string]any) bool {
+			_, scene := m["scene"].(float64)
+			_, track := m["track"].(float64)
+			return scene != track
+		},
+		"SCROLL_TO_TOP":     func(m map[string]any) bool { return m["song_time"] == 0.0 },
+		"SELECT_LAST_TRACK": func(m map[string]any) bool { _, ok := m["track"].(float64); return ok },
+		"SNAPSHOT":          func(m map[string]any) bool { return m["state"] != nil },
+		"NO_SUCH_COMMAND":   func(m map[string]any) bool { return m["error"] == "Unknown command: NO_SUCH_COMMAND" },
 		"EXPORT_XML:/etc/passwd": func(m map[string]any) bool {
 			return m["success"] == false && strings.Contains(m["error"].(string), ".als")
 		},
