@@ -57,6 +57,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./bridge/...
 	$(GO) test -run '^$$' -bench LogFeed -benchtime 200x -benchmem ./app
 	$(GO) run ./tools/bridgebench -bin $(BIN)
+	$(GO) run ./tools/logbomb -bin $(BIN)
 
 FUZZTIME ?= 60s
 
