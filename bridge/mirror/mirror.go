@@ -25,7 +25,7 @@ func New() *Mirror { return &Mirror{st: newState()} }
 
 // Summary is the little the tray needs, cheap to get.
 type Summary struct {
-	Tracks  int // audio and midi tracks (returns and master are not counted)
+	Tracks  int // regular tracks: audio, midi and group (returns and master are not counted)
 	Returns int // return tracks
 	Scenes  int
 	Tempo   float64
@@ -47,7 +47,7 @@ func (m *Mirror) Summary() Summary {
 	}
 	for i := range m.st.Tracks {
 		switch m.st.Tracks[i].Type {
-		case TypeAudio, TypeMIDI:
+		case TypeAudio, TypeMIDI, TypeGroup:
 			s.Tracks++
 		case TypeReturn:
 			s.Returns++
