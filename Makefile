@@ -58,6 +58,7 @@ bench: build
 	$(GO) test -run '^$$' -bench LogFeed -benchtime 200x -benchmem ./app
 	$(GO) run ./tools/bridgebench -bin $(BIN)
 	$(GO) run ./tools/logbomb -bin $(BIN)
+	$(GO) run ./tools/patchbench -bin $(BIN)
 
 FUZZTIME ?= 60s
 
