@@ -27,6 +27,7 @@ import (
 	"github.com/vimabl/vimabl/bridge/oscin"
 	"github.com/vimabl/vimabl/bridge/portowner"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
+	"github.com/vimabl/vimabl/bridge/viewer"
 	"github.com/vimabl/vimabl/bridge/wshub"
 )
 
@@ -213,6 +214,7 @@ func New(cfg Config) (*Engine, error) {
 		},
 		Metrics:        e.c,
 		AllowedOrigins: cfg.AllowedOrigins,
+		Page:           viewer.Handler(),
 		QueueBytes:     cfg.WSQueueBytes,
 		Logger:         logger,
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/vimabl/vimabl/bridge/livelog"
 	"github.com/vimabl/vimabl/bridge/mirror"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
+	"github.com/vimabl/vimabl/bridge/viewer"
 	"github.com/vimabl/vimabl/internal/testkit"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
@@ -1203,5 +1204,41 @@ func TestIdleKeepAliveConnectionIsClosed(t *testing.T) {
 	var srvIdle time.Duration = httpIdleTimeout
 	if srvIdle <= 0 || srvIdle > 5*time.Minute {
 		t.Fatalf("httpIdleTimeout %v", srvIdle)
+	}
+}
+
+// issue 15: the bridge serves the Set Viewer at / on its HTTP port, with its
+// Content-Security-Policy, behind the same Host rule as /ws; the JSON routes
+// keep their answers.
+func TestBridgeServesTheSetViewer(t *testing.T) {
+	e := startEngine(t, Config{})
+	get := func(path, host string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", "http://"+e.WSAddr()+path, nil)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	resp, body := get("/", "")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<html") || resp.Header.Get("Content-Security-Policy") != viewer.ContentSecurityPolicy {
+		t.Fatalf("GET /: %d, CSP %q, body %.80q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), body)
+	}
+	if resp, _ := get("/app.js", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /app.js: %d", resp.StatusCode)
+	}
+	if resp, _ := get("/no-such-file", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /no-such-file: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := get("/", "evil.example"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET / for Host evil.example: %d, want 403 (DNS rebinding)", resp.StatusCode)
+	}
+	if resp, body := get("/state", ""); resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "{") {
+		t.Errorf("GET /state: %d %.40q", resp.StatusCode, body)
 	}
 }

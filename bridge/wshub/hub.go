@@ -113,7 +113,10 @@ type Config struct {
 	AllowedOrigins []string
 	// QueueBytes bounds what may wait for one client (MaxQueueBytes if 0).
 	QueueBytes int
-	Logger     *slog.Logger
+	// Page serves every GET the routes above do not (the Set Viewer at
+	// "/"), behind the same Host guard; nil: 404.
+	Page   http.Handler
+	Logger *slog.Logger
 }
 
 // Hub is the set of WebSocket clients and the HTTP handler.
@@ -240,9 +243,13 @@ func (h *Hub) Broadcast(f Frame) {
 // Clients returns how many clients are connected (0 if the hub is not running).
 func (h *Hub) Clients() int { return int(h.c.WSClients.Load()) }
 
-// Handler serves /ws, /state, /status, /healthz and /metrics.
+// Handler serves /ws, /state, /status, /healthz, /metrics and, for every
+// other GET, cfg.Page.
 func (h *Hub) Handler(ctx context.Context) http.Handler {
 	mux := http.NewServeMux()
+	if h.cfg.Page != nil {
+		mux.Handle("GET /", h.cfg.Page)
+	}
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) { h.serveWS(ctx, w, r) })
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
 		session, seq, state := h.cfg.State()
