@@ -100,7 +100,7 @@ func newUI(fa fyne.App, o Options) *ui {
 	fa.SetIcon(fyne.NewStaticResource("vimabl.png", icons.App()))
 	u.inst.Bundled = o.Install.Version
 	u.win = fa.NewWindow(o.Title)
-	u.status = newStatusTab()
+	u.status = newStatusTab(u.openViewer)
 	u.logs = newLogTab(func(s string) { fa.Clipboard().SetContent(s) })
 	u.metrics = newMetricsTab()
 	u.setup = newSetupTab(u.installScript, u.openScripts, u.copyDiagnostics)
@@ -163,6 +163,7 @@ func trayIcon(v View) fyne.Resource {
 func (u *ui) actions() trayActions {
 	return trayActions{
 		open:            u.showWindow,
+		openViewer:      u.openViewer,
 		install:         u.installScript,
 		openScripts:     u.openScripts,
 		showLog:         func() { u.tabs.SelectIndex(1); u.showWindow() },
@@ -339,6 +340,21 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// openViewer opens the Set Viewer in the default browser.
+func (u *ui) openViewer() {
+	addr := viewerURL(u.view())
+	if addr == "" {
+		return
+	}
+	target, err := url.Parse(addr)
+	if err == nil {
+		err = u.fa.OpenURL(target)
+	}
+	if err != nil {
+		dialog.ShowError(fmt.Errorf("opening the Set Viewer at %s: %w", addr, err), u.win)
+	}
 }
 
 // openScripts opens the Remote Scripts folder (or the User Library when it

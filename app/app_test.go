@@ -38,7 +38,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	}
 	m := buildTrayMenu(v, trayActions{})
 	labels := menuLabels(m)
-	want := []string{"Live connected · 12 tracks · 120 BPM", "Open VimAbl…", "Update Remote Script (0.0.9 → 0.1.0)",
+	want := []string{"Live connected · 12 tracks · 120 BPM", "Open VimAbl…", "Open Set Viewer", "Update Remote Script (0.0.9 → 0.1.0)",
 		"Open Remote Scripts Folder", "Show Live Log", "How to Reload the Script", "Copy Diagnostics", "Start at Login", "Quit VimAbl"}
 	if strings.Join(labels, "|") != strings.Join(want, "|") {
 		t.Fatalf("menu %q", labels)
@@ -46,21 +46,30 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	if !m.Items[0].Disabled {
 		t.Error("the status line is information, not an action")
 	}
+	// issue 15: the Set Viewer can be opened only while the HTTP port is bound.
+	if !m.Items[3].Disabled {
+		t.Error("Open Set Viewer must be disabled while the bridge's HTTP port is not bound")
+	}
+	bound := v
+	bound.Status.Ports = []bridge.PortStatus{{Name: "events", Addr: "127.0.0.1:9002", OK: true}, {Name: "websocket", Addr: "127.0.0.1:8765", OK: true}}
+	if it := buildTrayMenu(bound, trayActions{}).Items[3]; it.Disabled || viewerURL(bound) != "http://127.0.0.1:8765/" {
+		t.Errorf("bound: %+v, url %q", it, viewerURL(bound))
+	}
 	if last := m.Items[len(m.Items)-1]; !last.IsQuit {
 		t.Error("Quit must be marked IsQuit so fyne adds no second one")
 	}
 	for st, want := range map[install.State]string{install.NotInstalled: "Install Remote Script (0.1.0)", install.UpToDate: "Reinstall Remote Script (0.1.0)"} {
 		v.Install.State = st
-		if got := buildTrayMenu(v, trayActions{}).Items[3].Label; got != want {
+		if got := buildTrayMenu(v, trayActions{}).Items[4].Label; got != want {
 			t.Errorf("%v: %q, want %q", st, got, want)
 		}
 	}
 	v.Install.Busy = true
-	if it := buildTrayMenu(v, trayActions{}).Items[3]; !it.Disabled || it.Label != "Installing Remote Script…" {
+	if it := buildTrayMenu(v, trayActions{}).Items[4]; !it.Disabled || it.Label != "Installing Remote Script…" {
 		t.Errorf("busy: %+v", it)
 	}
 	v.AutoStart = true
-	if !buildTrayMenu(v, trayActions{}).Items[9].Checked {
+	if !buildTrayMenu(v, trayActions{}).Items[10].Checked {
 		t.Error("Start at Login must be checked when enabled")
 	}
 	for st, icon := range map[bridge.ConnState]string{bridge.StateNotInstalled: "not-installed", bridge.StateWaiting: "waiting",
@@ -100,7 +109,7 @@ func TestStatusRowsShowFixesWhenRed(t *testing.T) {
 		Ports: []bridge.PortStatus{{Name: "events", Addr: "127.0.0.1:9002", Err: "Port 9002 (UDP) is used by another program"}},
 	}}
 	a := test.NewTempApp(t)
-	st := newStatusTab()
+	st := newStatusTab(nil)
 	w := a.NewWindow("t")
 	w.SetContent(st.object())
 	st.update(v)

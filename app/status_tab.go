@@ -19,6 +19,7 @@ var (
 // statusTab shows one row per link, green or red, with a fix when red.
 type statusTab struct {
 	headline *widget.Label
+	viewer   *widget.Button // opens the Set Viewer in the default browser
 	box      *fyne.Container
 	rows     []*statusRow
 }
@@ -48,21 +49,33 @@ func newStatusRow() *statusRow {
 	return r
 }
 
-func newStatusTab() *statusTab {
+// newStatusTab builds the tab; openViewer is what its "Open Set Viewer"
+// button does.
+func newStatusTab(openViewer func()) *statusTab {
 	t := &statusTab{headline: widget.NewLabelWithStyle("Starting…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
 	t.headline.Wrapping = fyne.TextWrapWord
+	t.viewer = widget.NewButton("Open Set Viewer", openViewer)
+	t.viewer.Disable()
 	t.box = container.NewVBox()
 	return t
 }
 
 func (t *statusTab) object() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(t.headline, widget.NewSeparator()), nil, nil, nil,
+	top := container.NewBorder(nil, nil, nil, t.viewer, t.headline)
+	return container.NewBorder(container.NewVBox(top, widget.NewSeparator()), nil, nil, nil,
 		container.NewVScroll(t.box))
 }
 
 // update renders rows; it must run on fyne's thread.
 func (t *statusTab) update(v View) {
 	setText(t.headline, t.headline.Text, summaryLine(v))
+	if (viewerURL(v) == "") != t.viewer.Disabled() {
+		if viewerURL(v) == "" {
+			t.viewer.Disable()
+		} else {
+			t.viewer.Enable()
+		}
+	}
 	rows := statusRows(v)
 	for len(t.rows) < len(rows) {
 		r := newStatusRow()
