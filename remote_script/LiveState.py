@@ -164,7 +164,8 @@ class LiveState(ControlSurface):
         drain_log_queue(200, self._mirror_log)
         obs = self.observers
         if obs.enabled:
-            obs.update(now)
+            with self.sender.hold():  # the tick's trailing edges: one wake-up for all
+                obs.update(now)
             obs.cursor.update()
         if now >= self._next_heartbeat:
             self._next_heartbeat = now + HEARTBEAT_INTERVAL

@@ -77,6 +77,9 @@ def _check_change(obj, what):
         raise RuntimeError(NOTIFICATION_ERROR)
 
 
+_PLAIN = frozenset((float, int, bool, str, type(None)))
+
+
 def _fresh(value):
     """What a read returns: new wrappers for Live objects (and for the items
     of a list of them), the value itself otherwise."""
@@ -105,11 +108,23 @@ class _Prop(object):
                 type(obj).__name__, self.name, ".".join(str(n) for n in self.since)))
 
     def __get__(self, obj, owner):
+        # The checks of _check_alive, inlined: a property read is the fake's
+        # hottest path, and the fake must not make the script look slower
+        # than Live (whose getters are C++).
         if obj is None:
             return self
-        self._exists(obj)
-        _check_alive(obj, "%s.%s" % (type(obj).__name__, self.name))
-        return _fresh(obj._v[self.name])
+        if self.since is not None:
+            self._exists(obj)
+        rt = _runtime if _runtime is not None else _NoRuntime
+        if rt.main_ident is not None and threading.get_ident() != rt.main_ident:
+            _check_thread("%s.%s" % (type(obj).__name__, self.name))
+        d = obj.__dict__
+        if d["_dead"]:
+            raise RuntimeError("%s.%s: %s" % (type(obj).__name__, self.name, DEAD_ERROR))
+        value = d["_v"][self.name]
+        if type(value) in _PLAIN:
+            return value
+        return _fresh(value)
 
     def __set__(self, obj, value):
         self._exists(obj)
