@@ -151,6 +151,10 @@ type bindState struct {
 	lookedUp time.Time // when the holder of the port was last looked up
 }
 
+func (b bindState) status(name string) PortStatus {
+	return PortStatus{Name: name, Addr: b.addr, OK: b.ok, Err: b.err, Conflict: b.conflict, Fix: b.fix}
+}
+
 // New checks cfg and returns an engine that is not started yet.
 func New(cfg Config) (*Engine, error) {
 	if cfg.EventsAddr == "" {
@@ -543,6 +547,19 @@ func (e *Engine) bindFailed(ctx context.Context, b *bindState, network, addr str
 		e.log.Error(msg, "err", err)
 		e.notify()
 	}
+}
+
+// portFix says how to get around a port another program holds: which
+// flags move it, and for the events port, that the script must send there too.
+func portFix(network, addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	other := strconv.Itoa(n + 10)
+	if network == "udp" {
+		return "Quit the program using UDP port " + port + ", or move VimAbl's events to a free port, e.g. " + other +
+			": `vimabl install --events-port " + other + "` (then reload the script in Live) and start VimAbl with `--events-port " + other + "`."
+	}
+	return "Quit the program using TCP port " + port + ", or start VimAbl with `--ws-port " + other + "` and point your WebSocket clients there."
 }
 
 // osCause is the operating system's part of a bind error ("bind: permission
@@ -956,16 +973,29 @@ func (e *Engine) ping(ctx context.Context) {
 	}
 }
 
-// Status is the connection state and the figures the tray shows.
+// Status is the connection state and the figures the tray shows: the
+// engine gathers the inputs, connState decides.
 func (e *Engine) Status() Status {
 	now := time.Now()
 	e.mu.Lock()
 	st := e.st
-	// The link's own fields are read under the lock (its slice is shared).
-	alive, two, other := st.link.alive(now), st.link.twoScripts(now), st.link.otherStreaming(now)
-	unconfirmed := !st.link.heldAt.IsZero() && now.Sub(st.link.heldAt) <= aliveWindow
+	in := statusInput{
+		ports:          [2]PortStatus{st.eventsPort.status("events"), st.wsPort.status("websocket")},
+		alive:          st.link.alive(now),
+		twoScripts:     st.link.twoScripts(now),
+		otherStreaming: st.link.otherStreaming(now),
+		unconfirmed:    !st.link.heldAt.IsZero() && now.Sub(st.link.heldAt) <= aliveWindow,
+		bye:            st.link.bye,
+		gapRecent:      !st.lastGap.IsZero() && now.Sub(st.lastGap) <= degradedWindow,
+		resyncErr:      st.resyncErr,
+		pingOK:         st.pingOK,
+		installed:      st.installed,
+		commandAddr:    e.cfg.CommandAddr,
+		eventsAddr:     e.cfg.EventsAddr,
+	}
 	e.mu.Unlock()
 	sum := e.mirror.Summary()
+	in.tracks, in.tempo = sum.Tracks, sum.Tempo
 	m := e.c.Snapshot(now)
 	s := Status{
 		Installed:     st.installed,
@@ -982,92 +1012,13 @@ func (e *Engine) Status() Status {
 		Tempo:         sum.Tempo,
 		Playing:       sum.Playing,
 		WSClients:     m.WSClients,
-		Ports: []PortStatus{
-			{Name: "events", Addr: st.eventsPort.addr, OK: st.eventsPort.ok, Err: st.eventsPort.err, Conflict: st.eventsPort.conflict, Fix: st.eventsPort.fix},
-			{Name: "websocket", Addr: st.wsPort.addr, OK: st.wsPort.ok, Err: st.wsPort.err, Conflict: st.wsPort.conflict, Fix: st.wsPort.fix},
-		},
+		Ports:         in.ports[:],
 		LiveLogPath:   st.logPath,
 		LiveLogFound:  st.logFound,
 		ForeignEvents: e.c.ForeignEvents.Load(),
 	}
-	switch {
-	case st.eventsPort.err != "" || st.wsPort.err != "":
-		b := st.eventsPort
-		if b.err == "" {
-			b = st.wsPort
-		}
-		s.State, s.Summary, s.Fix = StatePortError, b.err, b.fix
-		if b.conflict {
-			s.State = StatePortConflict
-		}
-	case two:
-		s.State = StateTwoScripts
-		s.Summary = "Two VimAbl scripts are sending events; following the one that answers on " + e.cfg.CommandAddr
-		s.Fix = "Two VimAbl scripts are sending — is VimAbl selected in two Control Surface slots?"
-	case alive && (now.Sub(st.lastGap) <= degradedWindow || st.resyncErr != ""):
-		s.State = StateDegraded
-		if st.resyncErr != "" {
-			s.Summary = "Live connected · resync failing"
-			s.Fix = "The Remote Script does not answer SNAPSHOT: " + st.resyncErr
-		} else {
-			s.Summary = "Live connected · events were lost, resynchronising"
-			s.Fix = "Events are arriving faster than they are read; the view recovers by itself."
-		}
-	case alive:
-		s.State = StateStreaming
-		s.Summary = fmt.Sprintf("Live connected · %d tracks · %s BPM", sum.Tracks, formatTempo(sum.Tempo))
-	case st.pingOK && other:
-		// The instance answering commands is not the one streaming (an old
-		// instance still holds the command port, or a second Live streams).
-		s.State = StateReachable
-		s.Summary = "Remote Script answers on " + e.cfg.CommandAddr + ", but the events come from another VimAbl session"
-		s.Fix = "Reload the script (Control Surface None, then VimAbl), or restart Live if that does not help; close any second Live that runs VimAbl."
-	case st.pingOK:
-		// A script that answers is loaded in Live, wherever it was installed
-		// from (a developer's checkout, a User Library we did not find).
-		s.State = StateReachable
-		s.Summary = "Remote Script answers on " + e.cfg.CommandAddr + " but sends no events"
-		s.Fix = "Check that the script sends to " + e.cfg.EventsAddr + " (config.json beside the script) and reload it: Control Surface None, then VimAbl."
-	case unconfirmed:
-		// Events arrive, but nothing on the command port vouches for them,
-		// so none reaches the mirror or the clients.
-		s.State = StateWaiting
-		s.Summary = "Events arrive, but no Remote Script answers on " + e.cfg.CommandAddr
-		s.Fix = "VimAbl follows only a script that answers on its command port: check that no other program holds that port (Native Instruments software uses 9001) and reload the script (Control Surface None, then VimAbl)."
-	case !st.installed:
-		s.State = StateNotInstalled
-		s.Summary = "Remote Script not installed"
-		s.Fix = "Click Install Remote Script (or run `vimabl install`), then restart Live."
-	default:
-		s.State = StateWaiting
-		if st.link.bye {
-			s.Summary = "The Remote Script was unloaded"
-		} else {
-			s.Summary = "Waiting for Live"
-		}
-		s.Fix = "Start Live and choose VimAbl as Control Surface (Preferences → Link, Tempo & MIDI), Input and Output None."
-	}
+	s.State, s.Summary, s.Fix = connState(in)
 	return s
-}
-
-// portFix says how to get around a port another program holds: which
-// flags move it, and for the events port, that the script must send there too.
-func portFix(network, addr string) string {
-	_, port, _ := net.SplitHostPort(addr)
-	n, _ := strconv.Atoi(port)
-	other := strconv.Itoa(n + 10)
-	if network == "udp" {
-		return "Quit the program using UDP port " + port + ", or move VimAbl's events to a free port, e.g. " + other +
-			": `vimabl install --events-port " + other + "` (then reload the script in Live) and start VimAbl with `--events-port " + other + "`."
-	}
-	return "Quit the program using TCP port " + port + ", or start VimAbl with `--ws-port " + other + "` and point your WebSocket clients there."
-}
-
-func formatTempo(t float64) string {
-	if t == float64(int64(t)) {
-		return strconv.FormatInt(int64(t), 10)
-	}
-	return strconv.FormatFloat(t, 'f', 2, 64)
 }
 
 // StatusJSON is what GET /status serves and `vimabl status --json` prints.
@@ -1075,62 +1026,6 @@ func (e *Engine) StatusJSON() []byte {
 	m := e.Metrics()
 	b, _ := json.Marshal(statusJSON(e.Status(), &m))
 	return b
-}
-
-// StatusReport is the JSON shape of GET /status.
-type StatusReport struct {
-	State         string            `json:"state"`
-	Summary       string            `json:"summary"`
-	Fix           string            `json:"fix,omitempty"`
-	Installed     bool              `json:"installed"`
-	SessionID     string            `json:"session_id,omitempty"`
-	ScriptVersion string            `json:"script_version,omitempty"`
-	LiveVersion   string            `json:"live_version,omitempty"`
-	CommandAddr   string            `json:"command_addr"`
-	CommandPortOK bool              `json:"command_port_ok"`
-	LastEvent     *time.Time        `json:"last_event,omitempty"`
-	EventsPerSec  float64           `json:"events_per_sec"`
-	Tracks        int               `json:"tracks"`
-	Scenes        int               `json:"scenes"`
-	Tempo         float64           `json:"tempo"`
-	Playing       bool              `json:"playing"`
-	WSClients     int               `json:"ws_clients"`
-	Ports         []PortReport      `json:"ports"`
-	LiveLog       string            `json:"live_log,omitempty"`
-	LiveLogFound  bool              `json:"live_log_found"`
-	Metrics       *metrics.Snapshot `json:"metrics,omitempty"`
-}
-
-// PortReport is one listener in StatusReport.
-type PortReport struct {
-	Name  string `json:"name"`
-	Addr  string `json:"addr"`
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
-	// Conflict: another program holds the port (only then is it "in use").
-	Conflict bool   `json:"conflict,omitempty"`
-	Fix      string `json:"fix,omitempty"`
-}
-
-func statusJSON(s Status, m *metrics.Snapshot) StatusReport {
-	r := StatusReport{
-		State: s.State.String(), Summary: s.Summary, Fix: s.Fix, Installed: s.Installed, SessionID: s.SessionID,
-		ScriptVersion: s.ScriptVersion, LiveVersion: s.LiveVersion, CommandAddr: s.CommandAddr,
-		CommandPortOK: s.CommandPortOK, EventsPerSec: s.EventsPerSec, Tracks: s.Tracks, Scenes: s.Scenes,
-		Tempo: s.Tempo, Playing: s.Playing, WSClients: s.WSClients, LiveLog: s.LiveLogPath,
-		LiveLogFound: s.LiveLogFound,
-	}
-	if m != nil {
-		r.Metrics = m
-	}
-	if !s.LastEvent.IsZero() {
-		t := s.LastEvent
-		r.LastEvent = &t
-	}
-	for _, p := range s.Ports {
-		r.Ports = append(r.Ports, PortReport{Name: p.Name, Addr: p.Addr, OK: p.OK, Error: p.Err, Conflict: p.Conflict, Fix: p.Fix})
-	}
-	return r
 }
 
 // --- Live's log

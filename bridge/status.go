@@ -1,6 +1,12 @@
 package bridge
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/vimabl/vimabl/bridge/metrics"
+)
 
 // ConnState is what the tray icon shows: how far the chain from VimAbl to
 // Live's Remote Script works right now.
@@ -101,4 +107,145 @@ type Status struct {
 	// ForeignEvents counts events dropped because they belong to a session
 	// the command port does not confirm (a second script, a spoofer).
 	ForeignEvents uint64
+}
+
+// statusInput is everything the connection state is decided from. The
+// engine gathers it under its lock; connState decides with no clock, no
+// lock and no I/O, so every state the tray shows is tested as a table.
+type statusInput struct {
+	ports [2]PortStatus // the events port, then the WebSocket port
+
+	// From the link, at the time of the status:
+	alive          bool // the confirmed session sent a hello or heartbeat within aliveWindow, and no bye since
+	twoScripts     bool // and an unconfirmed session streams beside it
+	otherStreaming bool // some unconfirmed session sent a heartbeat within aliveWindow
+	unconfirmed    bool // events were held or dropped within aliveWindow
+	bye            bool // the confirmed session said bye
+
+	gapRecent bool   // a gap in the confirmed session's events within degradedWindow
+	resyncErr string // why the last SNAPSHOT failed; "" if it did not
+	pingOK    bool   // the command port answered the last PING
+	installed bool   // the Remote Script is in a User Library
+
+	tracks int     // the mirror's, for the streaming summary
+	tempo  float64 // the mirror's
+
+	commandAddr, eventsAddr string // named in the sentences
+}
+
+// connState decides what the tray shows. The order is the precedence: a
+// port the bridge cannot bind hides everything else (nothing works without
+// it); a script that streams is shown streaming (or what is wrong with its
+// stream) whatever the installer says, since it runs from somewhere.
+func connState(in statusInput) (state ConnState, summary, fix string) {
+	switch {
+	case in.ports[0].Err != "" || in.ports[1].Err != "":
+		p := in.ports[0]
+		if p.Err == "" {
+			p = in.ports[1]
+		}
+		if p.Conflict {
+			return StatePortConflict, p.Err, p.Fix
+		}
+		return StatePortError, p.Err, p.Fix
+	case in.twoScripts:
+		return StateTwoScripts,
+			"Two VimAbl scripts are sending events; following the one that answers on " + in.commandAddr,
+			"Two VimAbl scripts are sending — is VimAbl selected in two Control Surface slots?"
+	case in.alive && in.resyncErr != "":
+		return StateDegraded, "Live connected · resync failing", "The Remote Script does not answer SNAPSHOT: " + in.resyncErr
+	case in.alive && in.gapRecent:
+		return StateDegraded, "Live connected · events were lost, resynchronising",
+			"Events are arriving faster than they are read; the view recovers by itself."
+	case in.alive:
+		return StateStreaming, fmt.Sprintf("Live connected · %d tracks · %s BPM", in.tracks, formatTempo(in.tempo)), ""
+	case in.pingOK && in.otherStreaming:
+		// The instance answering commands is not the one streaming (an old
+		// instance still holds the command port, or a second Live streams).
+		return StateReachable,
+			"Remote Script answers on " + in.commandAddr + ", but the events come from another VimAbl session",
+			"Reload the script (Control Surface None, then VimAbl), or restart Live if that does not help; close any second Live that runs VimAbl."
+	case in.pingOK:
+		// A script that answers is loaded in Live, wherever it was installed
+		// from (a developer's checkout, a User Library we did not find).
+		return StateReachable,
+			"Remote Script answers on " + in.commandAddr + " but sends no events",
+			"Check that the script sends to " + in.eventsAddr + " (config.json beside the script) and reload it: Control Surface None, then VimAbl."
+	case in.unconfirmed:
+		// Events arrive, but nothing on the command port vouches for them,
+		// so none reaches the mirror or the clients.
+		return StateWaiting,
+			"Events arrive, but no Remote Script answers on " + in.commandAddr,
+			"VimAbl follows only a script that answers on its command port: check that no other program holds that port (Native Instruments software uses 9001) and reload the script (Control Surface None, then VimAbl)."
+	case !in.installed:
+		return StateNotInstalled, "Remote Script not installed", "Click Install Remote Script (or run `vimabl install`), then restart Live."
+	}
+	summary = "Waiting for Live"
+	if in.bye {
+		summary = "The Remote Script was unloaded"
+	}
+	return StateWaiting, summary, "Start Live and choose VimAbl as Control Surface (Preferences → Link, Tempo & MIDI), Input and Output None."
+}
+
+func formatTempo(t float64) string {
+	if t == float64(int64(t)) {
+		return strconv.FormatInt(int64(t), 10)
+	}
+	return strconv.FormatFloat(t, 'f', 2, 64)
+}
+
+// StatusReport is the JSON shape of GET /status.
+type StatusReport struct {
+	State         string            `json:"state"`
+	Summary       string            `json:"summary"`
+	Fix           string            `json:"fix,omitempty"`
+	Installed     bool              `json:"installed"`
+	SessionID     string            `json:"session_id,omitempty"`
+	ScriptVersion string            `json:"script_version,omitempty"`
+	LiveVersion   string            `json:"live_version,omitempty"`
+	CommandAddr   string            `json:"command_addr"`
+	CommandPortOK bool              `json:"command_port_ok"`
+	LastEvent     *time.Time        `json:"last_event,omitempty"`
+	EventsPerSec  float64           `json:"events_per_sec"`
+	Tracks        int               `json:"tracks"`
+	Scenes        int               `json:"scenes"`
+	Tempo         float64           `json:"tempo"`
+	Playing       bool              `json:"playing"`
+	WSClients     int               `json:"ws_clients"`
+	Ports         []PortReport      `json:"ports"`
+	LiveLog       string            `json:"live_log,omitempty"`
+	LiveLogFound  bool              `json:"live_log_found"`
+	Metrics       *metrics.Snapshot `json:"metrics,omitempty"`
+}
+
+// PortReport is one listener in StatusReport.
+type PortReport struct {
+	Name  string `json:"name"`
+	Addr  string `json:"addr"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+	// Conflict: another program holds the port (only then is it "in use").
+	Conflict bool   `json:"conflict,omitempty"`
+	Fix      string `json:"fix,omitempty"`
+}
+
+func statusJSON(s Status, m *metrics.Snapshot) StatusReport {
+	r := StatusReport{
+		State: s.State.String(), Summary: s.Summary, Fix: s.Fix, Installed: s.Installed, SessionID: s.SessionID,
+		ScriptVersion: s.ScriptVersion, LiveVersion: s.LiveVersion, CommandAddr: s.CommandAddr,
+		CommandPortOK: s.CommandPortOK, EventsPerSec: s.EventsPerSec, Tracks: s.Tracks, Scenes: s.Scenes,
+		Tempo: s.Tempo, Playing: s.Playing, WSClients: s.WSClients, LiveLog: s.LiveLogPath,
+		LiveLogFound: s.LiveLogFound,
+	}
+	if m != nil {
+		r.Metrics = m
+	}
+	if !s.LastEvent.IsZero() {
+		t := s.LastEvent
+		r.LastEvent = &t
+	}
+	for _, p := range s.Ports {
+		r.Ports = append(r.Ports, PortReport{Name: p.Name, Addr: p.Addr, OK: p.OK, Error: p.Err, Conflict: p.Conflict, Fix: p.Fix})
+	}
+	return r
 }
