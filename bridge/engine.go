@@ -11,21 +11,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/vimabl/vimabl/bridge/livelog"
 	"github.com/vimabl/vimabl/bridge/metrics"
 	"github.com/vimabl/vimabl/bridge/mirror"
 	"github.com/vimabl/vimabl/bridge/oscin"
-	"github.com/vimabl/vimabl/bridge/portowner"
+	"github.com/vimabl/vimabl/bridge/portbind"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
 	"github.com/vimabl/vimabl/bridge/viewer"
 	"github.com/vimabl/vimabl/bridge/wshub"
@@ -70,23 +66,9 @@ const (
 	pingEvery      = 3 * time.Second  // PING probe period (the port is Hammerspoon's too)
 	pingTimeout    = time.Second
 	installedEvery = 5 * time.Second
-	rebindEvery    = 2 * time.Second // retry of a port taken by another program
 	findLogEvery   = 10 * time.Second
 	tailLines      = 5000
 	resyncTimeout  = 15 * time.Second // one SNAPSHOT of a big Set, with room to spare
-)
-
-// Timeouts of the HTTP server. WebSocket connections are hijacked from it,
-// so these bound only plain requests (/state, /status, /metrics, /healthz)
-// and the upgrade request itself.
-const (
-	// httpReadHeaderTimeout: a client that opened a connection must send
-	// its request line and headers within this.
-	httpReadHeaderTimeout = 10 * time.Second
-	// httpIdleTimeout: a keep-alive connection with no new request is
-	// closed after this, so idle clients (a dashboard that polled once, a
-	// local program holding connections open) cannot pile up sockets.
-	httpIdleTimeout = 2 * time.Minute
 )
 
 // ErrNotRunning is returned by calls that need a started engine.
@@ -115,9 +97,6 @@ type Engine struct {
 	applyWarn  throttle      // owned by the event loop
 	logTimer   atomic.Bool   // a notify is scheduled for held-back log lines
 
-	// httpIdle overrides httpIdleTimeout (tests set it before Start).
-	httpIdle time.Duration
-
 	mu      sync.Mutex
 	st      liveState
 	cancel  context.CancelFunc
@@ -135,24 +114,11 @@ type liveState struct {
 	lastGap            time.Time
 	resyncErr          string
 	installed          bool
-	eventsPort, wsPort bindState
+	eventsPort, wsPort portbind.State
 	logPath            string
 	logFound           bool
 	lastState          ConnState
 	lastSummary        string
-}
-
-type bindState struct {
-	addr     string
-	ok       bool
-	err      string
-	conflict bool      // err is "another program holds the port"
-	fix      string    // what to do about err
-	lookedUp time.Time // when the holder of the port was last looked up
-}
-
-func (b bindState) status(name string) PortStatus {
-	return PortStatus{Name: name, Addr: b.addr, OK: b.ok, Err: b.err, Conflict: b.conflict, Fix: b.fix}
 }
 
 // New checks cfg and returns an engine that is not started yet.
@@ -193,8 +159,8 @@ func New(cfg Config) (*Engine, error) {
 	e.sync = mirror.NewSync(e.mirror, 0)
 	e.st.gate.every = snapshotEvery
 	e.st.installed = true
-	e.st.eventsPort.addr = cfg.EventsAddr
-	e.st.wsPort.addr = cfg.WSAddr
+	e.st.eventsPort.Addr = cfg.EventsAddr
+	e.st.wsPort.Addr = cfg.WSAddr
 	e.st.lastState = -1
 	e.hub = wshub.New(wshub.Config{
 		Snapshot: func() wshub.Frame {
@@ -240,9 +206,8 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.wg.Add(1)
 		go func() { defer e.wg.Done(); f(ctx) }()
 	}
-	run(e.hub.Run)
+	run(func(ctx context.Context) { e.hub.Serve(ctx, e.cfg.WSAddr, e.portReport(&e.st.wsPort)) })
 	run(e.eventsLoop)
-	run(e.httpLoop)
 	run(e.probeLoop)
 	run(e.resyncLoop)
 	run(e.logLoop)
@@ -460,25 +425,33 @@ func (e *Engine) resyncLoop(ctx context.Context) {
 // --- events
 
 func (e *Engine) eventsLoop(ctx context.Context) {
-	for ctx.Err() == nil {
-		r, err := oscin.Listen(e.cfg.EventsAddr, e.c)
-		if err != nil {
-			e.bindFailed(ctx, &e.st.eventsPort, "udp", e.cfg.EventsAddr, err)
-			if !sleep(ctx, rebindEvery) {
-				return
+	var r *oscin.Receiver
+	bound := portbind.Retry(ctx, portbind.Config{Network: "udp", Addr: e.cfg.EventsAddr, Report: e.portReport(&e.st.eventsPort), Logger: e.log},
+		func() (net.Addr, error) {
+			var err error
+			if r, err = oscin.Listen(e.cfg.EventsAddr, e.c); err != nil {
+				return nil, err
 			}
-			continue
-		}
-		e.mu.Lock()
-		e.st.eventsPort.addr = r.LocalAddr().String()
-		e.mu.Unlock()
-		e.bound(&e.st.eventsPort)
-		e.log.Info("listening for events", "addr", r.LocalAddr().String(), "rcvbuf", r.EffectiveBuffer())
-		done := make(chan struct{})
-		go func() { defer close(done); r.Run(ctx) }()
-		e.consume(r.Datagrams())
-		<-done
+			return r.LocalAddr(), nil
+		})
+	if !bound {
 		return
+	}
+	e.log.Info("listening for events", "addr", r.LocalAddr().String(), "rcvbuf", r.EffectiveBuffer())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	e.consume(r.Datagrams())
+	<-done
+}
+
+// portReport returns the function that records a listener's bind state in
+// *p and tells the UI.
+func (e *Engine) portReport(p *portbind.State) func(portbind.State) {
+	return func(st portbind.State) {
+		e.mu.Lock()
+		*p = st
+		e.mu.Unlock()
+		e.notify()
 	}
 }
 
@@ -486,125 +459,20 @@ func (e *Engine) eventsLoop(ctx context.Context) {
 func (e *Engine) EventsAddr() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.st.eventsPort.ok {
+	if !e.st.eventsPort.OK {
 		return ""
 	}
-	return e.st.eventsPort.addr
+	return e.st.eventsPort.Addr
 }
 
 // WSAddr is the bound HTTP/WebSocket address ("" until bound).
 func (e *Engine) WSAddr() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.st.wsPort.ok {
+	if !e.st.wsPort.OK {
 		return ""
 	}
-	return e.st.wsPort.addr
-}
-
-// bound records that a listener is up.
-func (e *Engine) bound(b *bindState) {
-	e.mu.Lock()
-	changed := !b.ok || b.err != ""
-	b.ok, b.err, b.conflict, b.fix, b.lookedUp = true, "", false, "", time.Time{}
-	addr := b.addr
-	e.mu.Unlock()
-	if changed {
-		e.log.Info("port bound", "addr", addr)
-		e.notify()
-	}
-}
-
-// bindFailed records why a listener could not bind. Only "address in use"
-// is a conflict with another program, and then the holder is named where
-// the OS tells (looked up at most every holderLookupEvery: on macOS each
-// lookup starts processes). Any other error is shown as the OS's own words.
-func (e *Engine) bindFailed(ctx context.Context, b *bindState, network, addr string, err error) {
-	conflict := errors.Is(err, oscin.ErrPortInUse) || portowner.IsAddrInUse(err)
-	e.mu.Lock()
-	lookup := conflict && (!b.conflict || time.Since(b.lookedUp) >= holderLookupEvery)
-	msg, fix := b.err, b.fix
-	e.mu.Unlock()
-	switch {
-	case !conflict:
-		msg, fix = bindErrorText(network, addr, err)
-	case lookup:
-		msg, fix = conflictText(network, addr, nil)
-		_, p, _ := net.SplitHostPort(addr)
-		port, _ := strconv.Atoi(p)
-		if o, lerr := portowner.Lookup(ctx, network, port); lerr == nil {
-			msg, fix = conflictText(network, addr, &o)
-		}
-	}
-	e.mu.Lock()
-	changed := b.ok || b.err != msg || b.fix != fix
-	b.ok, b.err, b.conflict, b.fix = false, msg, conflict, fix
-	if lookup {
-		b.lookedUp = time.Now()
-	}
-	e.mu.Unlock()
-	if changed {
-		e.log.Error(msg, "err", err)
-		e.notify()
-	}
-}
-
-// portFix says how to get around a port another program holds: which
-// flags move it, and for the events port, that the script must send there too.
-func portFix(network, addr string) string {
-	_, port, _ := net.SplitHostPort(addr)
-	n, _ := strconv.Atoi(port)
-	other := strconv.Itoa(n + 10)
-	if network == "udp" {
-		return "Quit the program using UDP port " + port + ", or move VimAbl's events to a free port, e.g. " + other +
-			": `vimabl install --events-port " + other + "` (then reload the script in Live) and start VimAbl with `--events-port " + other + "`."
-	}
-	return "Quit the program using TCP port " + port + ", or start VimAbl with `--ws-port " + other + "` and point your WebSocket clients there."
-}
-
-// osCause is the operating system's part of a bind error ("bind: permission
-// denied"), without the layers of context Go's net package adds.
-func osCause(err error) string {
-	var se *os.SyscallError
-	if errors.As(err, &se) {
-		return se.Error()
-	}
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return en.Error()
-	}
-	return err.Error()
-}
-
-// holderLookupEvery spaces the lookups of which process holds a taken port.
-const holderLookupEvery = 10 * time.Second
-
-// conflictText is the sentence and fix for a port another program holds;
-// o is that program where the OS named it, nil otherwise.
-func conflictText(network, addr string, o *portowner.Owner) (msg, fix string) {
-	_, p, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(p)
-	if o != nil {
-		summary, fix := portowner.Describe(network, port, *o)
-		return summary + " VimAbl retries every " + rebindEvery.String() + ".", fix
-	}
-	name, flag := "TCP, WebSocket", "--ws-port"
-	if network == "udp" {
-		name, flag = "UDP", "--events-port"
-	}
-	return fmt.Sprintf("Port %d (%s) is used by another program; VimAbl retries every %v. Quit that program or start VimAbl with %s.", port, name, rebindEvery, flag),
-		portFix(network, addr)
-}
-
-// bindErrorText is the sentence and fix for a bind that failed for another
-// reason than a holder: the OS's error, and what VimAbl cannot do meanwhile.
-func bindErrorText(network, addr string, err error) (msg, fix string) {
-	what := "VimAbl cannot serve WebSocket clients, /state or /status"
-	if network == "udp" {
-		what = "VimAbl cannot receive Live's events"
-	}
-	return fmt.Sprintf("Cannot listen on %s (%s): %s. %s.", addr, strings.ToUpper(network), osCause(err), what),
-		"This system refuses that socket (the error above is its own words; no other program is involved). VimAbl retries every " + rebindEvery.String() + "; if it persists, try another address or port."
+	return e.st.wsPort.Addr
 }
 
 func (e *Engine) consume(in <-chan oscin.Datagram) {
@@ -881,40 +749,6 @@ func scriptStats(ev *oscin.Event) metrics.ScriptStats {
 	return s
 }
 
-// --- HTTP + WebSocket
-
-func (e *Engine) httpLoop(ctx context.Context) {
-	for ctx.Err() == nil {
-		ln, err := net.Listen("tcp", e.cfg.WSAddr)
-		if err != nil {
-			e.bindFailed(ctx, &e.st.wsPort, "tcp", e.cfg.WSAddr, err)
-			if !sleep(ctx, rebindEvery) {
-				return
-			}
-			continue
-		}
-		e.mu.Lock()
-		e.st.wsPort.addr = ln.Addr().String()
-		e.mu.Unlock()
-		e.bound(&e.st.wsPort)
-		idle := e.httpIdle
-		if idle <= 0 {
-			idle = httpIdleTimeout
-		}
-		srv := &http.Server{Handler: e.hub.Handler(ctx), ReadHeaderTimeout: httpReadHeaderTimeout, IdleTimeout: idle}
-		go func() {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			srv.Shutdown(sctx)
-		}()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			e.log.Error("websocket server failed", "err", err)
-		}
-		return
-	}
-}
-
 // --- probing the command port, installation, status changes
 
 func (e *Engine) probeLoop(ctx context.Context) {
@@ -980,7 +814,7 @@ func (e *Engine) Status() Status {
 	e.mu.Lock()
 	st := e.st
 	in := statusInput{
-		ports:          [2]PortStatus{st.eventsPort.status("events"), st.wsPort.status("websocket")},
+		ports:          [2]PortStatus{portStatus("events", st.eventsPort), portStatus("websocket", st.wsPort)},
 		alive:          st.link.alive(now),
 		twoScripts:     st.link.twoScripts(now),
 		otherStreaming: st.link.otherStreaming(now),

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -1167,43 +1166,6 @@ func TestEventsBeforeTheCommandPortAnswersReachNobody(t *testing.T) {
 	}
 	if e.Status().SessionID != "later" {
 		t.Fatalf("session %q once the command port answers", e.Status().SessionID)
-	}
-}
-
-// Issue 10 item 5: the HTTP server closes a keep-alive connection that sits
-// idle, instead of holding it (and its socket) forever.
-func TestIdleKeepAliveConnectionIsClosed(t *testing.T) {
-	const idle = 300 * time.Millisecond
-	e := startEngine(t, Config{}, func(e *Engine) { e.httpIdle = idle })
-	c, err := net.Dial("tcp", e.WSAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.Close {
-		t.Fatal("the server closed after one request; the test needs a kept-alive connection")
-	}
-	answered := time.Now()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := br.ReadByte(); err != io.EOF {
-		t.Fatalf("an idle keep-alive connection was not closed by the server: %v", err)
-	}
-	if d := time.Since(answered); d < idle/2 {
-		t.Fatalf("closed after %v, before the idle timeout of %v", d, idle)
-	}
-	var srvIdle time.Duration = httpIdleTimeout
-	if srvIdle <= 0 || srvIdle > 5*time.Minute {
-		t.Fatalf("httpIdleTimeout %v", srvIdle)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vimabl/vimabl/bridge/metrics"
+	"github.com/vimabl/vimabl/bridge/portbind"
 )
 
 // ConnState is what the tray icon shows: how far the chain from VimAbl to
@@ -107,6 +108,10 @@ type Status struct {
 	// ForeignEvents counts events dropped because they belong to a session
 	// the command port does not confirm (a second script, a spoofer).
 	ForeignEvents uint64
+}
+
+func portStatus(name string, s portbind.State) PortStatus {
+	return PortStatus{Name: name, Addr: s.Addr, OK: s.OK, Err: s.Err, Conflict: s.Conflict, Fix: s.Fix}
 }
 
 // statusInput is everything the connection state is decided from. The

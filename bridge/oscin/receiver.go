@@ -92,7 +92,7 @@ func Listen(addr string, c *metrics.Counters) (*Receiver, error) {
 	conn, err := net.ListenUDP("udp", ua)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.Errno(10048)) { // 10048: WSAEADDRINUSE
-			return nil, fmt.Errorf("UDP port %d %w: %v", ua.Port, ErrPortInUse, err)
+			return nil, fmt.Errorf("UDP port %d %w: %w", ua.Port, ErrPortInUse, err)
 		}
 		return nil, fmt.Errorf("listening for events on %s: %w", addr, err)
 	}
