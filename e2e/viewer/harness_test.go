@@ -250,11 +250,19 @@ func (s *standIn) patch(ops ...op) {
 		}
 	}
 	s.seq++
-	data, _ := json.Marshal(map[string]any{"type": "event", "session_id": s.session, "seq": s.seq, "patch": ops})
-	f := wshub.Frame{Session: s.session, Seq: s.seq, Event: true, Data: data}
+	// The event frame as the engine makes it; the hub adds the patch for
+	// clients in patch mode, as it does the mirror's.
+	f := wshub.EventFrame(s.session, s.seq, time.Now(), "/stand-in/edit", nil)
+	p, _ := json.Marshal(ops)
+	f.Patch = rawPatch(p)
 	s.mu.Unlock()
 	s.hub.Broadcast(f)
 }
+
+// rawPatch is an encoded JSON Patch, as the hub wants one (wshub.PatchJSON).
+type rawPatch []byte
+
+func (p rawPatch) AppendJSON(b []byte) []byte { return append(b, p...) }
 
 func (s *standIn) stateJSON() []byte {
 	s.mu.Lock()

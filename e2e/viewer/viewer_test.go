@@ -80,9 +80,9 @@ const readDOM = `(() => {
     clips: kids(li, "slot").map((s) => txt(s, ":scope > .row .name")),
   }));
   const scenes = Array.from(document.querySelectorAll("#tree li[data-kind=scene]")).map((li) => txt(li, ":scope > .row .name"));
-  const cols = Array.from(document.querySelectorAll("#grid thead th.col")).map((th) => txt(th, ".name"));
-  const cells = Array.from(document.querySelectorAll("#grid tbody tr")).map((tr) =>
-    Array.from(tr.querySelectorAll("td.cell")).map((td) => txt(td, ".name")));
+  const cols = Array.from(document.querySelectorAll("#grid .heads > .col")).map((th) => txt(th, ".name"));
+  const cells = Array.from(document.querySelectorAll("#grid .grid-body > .grid-row")).map((tr) =>
+    Array.from(tr.querySelectorAll(".cell")).map((td) => txt(td, ".name")));
   return { tracks, scenes, cols, cells };
 })()`
 

@@ -19,6 +19,8 @@ export function decodeFrame(m) {
     case "snapshot":
       return { kind: "snapshot", session: m.session_id, seq: m.seq, state: m.state };
     case "event":
+      // {"type":"event","seq":…,"ts":…,"path":…,"args":[…],"patch":[…]}:
+      // the patch is what the bridge's mirror did with the event.
       return { kind: "event", session: m.session_id, seq: m.seq, patch: m.patch };
     case "status":
       return { kind: "status", status: m.status };
@@ -71,6 +73,7 @@ class Page {
     $("tree").addEventListener("click", (e) => this.click(e));
     $("grid").addEventListener("click", (e) => this.click(e));
     setInterval(() => this.tick(), 1000);
+    setInterval(() => document.body.classList.toggle("blink-off"), 500);
     this.connect();
   }
 
@@ -162,7 +165,9 @@ class Page {
       }
       case "event": {
         if (this.link !== "live") return; // nothing to apply it to yet
-        if (f.session === this.session && f.seq > 0 && f.seq <= this.seq) return; // already in the snapshot
+        // The bridge sends only events on top of our snapshot (its fence);
+        // this check is for a bridge that would not.
+        if ((f.session === undefined || f.session === this.session) && f.seq > 0 && f.seq <= this.seq) return;
         this.count();
         if (!Array.isArray(f.patch)) {
           return; // an event that changes nothing in the Set (a log line, a heartbeat)
@@ -286,7 +291,7 @@ class Page {
   }
 
   click(e) {
-    const row = e.target.closest(".row, td.cell");
+    const row = e.target.closest(".row, .cell");
     if (!row) return;
     this.setFocus(row);
     if (row._node && e.target.closest(".twisty")) this.viewer.toggle(row._node);
@@ -395,13 +400,14 @@ class Page {
     if (!body) return;
     const trs = Array.from(body.children).filter((r) => !r.classList.contains("hidden"));
     if (!trs.length) return;
-    let r = this.focus && this.focus.tagName === "TD" ? trs.indexOf(this.focus.parentElement) : -1;
+    const isCell = (x) => x.classList.contains("cell") && !x.classList.contains("hidden");
+    let r = this.focus && this.focus.classList.contains("cell") ? trs.indexOf(this.focus.parentElement) : -1;
     let c = r >= 0 ? Array.from(trs[r].children).indexOf(this.focus) : -1;
     if (r < 0) {
       r = 0;
       c = 0;
     }
-    const cells = (tr) => Array.from(tr.children).filter((x) => x.tagName === "TD" && !x.classList.contains("hidden"));
+    const cells = (tr) => Array.from(tr.children).filter(isCell);
     let col = r >= 0 && c >= 0 ? cells(trs[r]).indexOf(trs[r].children[c]) : 0;
     if (col < 0) col = 0;
     switch (e.key) {

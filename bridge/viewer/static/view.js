@@ -24,6 +24,16 @@ function setText(e, s) {
   if (e.textContent !== s) e.textContent = s;
 }
 
+/** setStyle writes one inline style property only when it changes: a
+ * write, even of the same value, makes the browser recompute the style. */
+function setStyle(e, prop, v) {
+  const k = "_s_" + prop;
+  if (e[k] !== v) {
+    e[k] = v;
+    e.style[prop] = v;
+  }
+}
+
 /** hex turns Live's 0xRRGGBB integer into a CSS colour. */
 export function hex(c) {
   return "#" + ((Number(c) >>> 0) & 0xffffff).toString(16).padStart(6, "0");
@@ -42,7 +52,12 @@ function num(v, digits = 2) {
 
 /** flash restarts a CSS flash animation by alternating two identical
  * animations (a new animation-name restarts it without forcing layout). */
-function flash(e, kind) {
+function flash(e, kind, now) {
+  // A flash restarted within a quarter of its run shows nothing new; at a
+  // thousand changes a second, skipping it spares the style work.
+  if (e._fl && e._flKind === kind && now - e._flAt < 250) return;
+  e._flAt = now;
+  e._flKind = kind;
   const a = `fl-${kind}-a`;
   const next = e._fl === a ? `fl-${kind}-b` : a;
   if (e._fl) e.classList.remove(e._fl);
@@ -167,7 +182,7 @@ export class Viewer {
   born(box, obj) {
     const f = this.fresh.get(obj);
     if (f === "add") markAdded(box);
-    else if (f === "mod") flash(box, "mod");
+    else if (f === "mod") flash(box, "mod", performance.now());
   }
 
   /** reshaped: the members of arr, or the member key of owner, were
@@ -201,13 +216,14 @@ export class Viewer {
       sec.append(el("h2", "", title), this.lists[key]);
       tree.append(sec);
     }
-    this.table = el("table", "grid");
-    this.thead = el("tr", "heads");
-    this.corner = el("th", "corner", "");
-    this.tbody = el("tbody");
-    const thead = el("thead");
-    thead.append(this.thead);
-    this.table.append(thead, this.tbody);
+    // Rows of fixed-size cells rather than a <table>: each row is its own
+    // paint layer (contain: strict), so a clip that changes repaints its
+    // row, not the whole grid.
+    this.table = el("div", "grid");
+    this.thead = el("div", "grid-row heads");
+    this.corner = el("div", "corner", "");
+    this.tbody = el("div", "grid-body");
+    this.table.append(this.thead, this.tbody);
     grid.append(this.table);
     this.cursorEls = [];
     this.lastCursor = null;
@@ -236,11 +252,14 @@ export class Viewer {
     // The grid: tracks with clip slots across, scenes down, like Live's Session view.
     const cols = tracks.filter(isRegular);
     reconcile(this.thead, [this.corner, ...cols.map((t) => this.headCell(t).th)], false);
+    // Rows are size-contained: they need the grid's width, the scene
+    // column then one column per track (96 px and a 2 px gap each).
+    setStyle(this.table, "width", 142 + cols.length * 98 + "px");
     reconcile(this.tbody, scenes.map((sc, r) => {
       const row = this.gridRowFor(sc);
       const cells = cols.map((t) => {
         const slot = Array.isArray(t.clip_slots) ? t.clip_slots[r] : undefined;
-        return slot && typeof slot === "object" ? this.cell(slot).td : el("td", "cell missing");
+        return slot && typeof slot === "object" ? this.cell(slot).td : el("div", "cell missing");
       });
       reconcile(row.tr, [row.th, ...cells], false);
       return row.tr;
@@ -286,13 +305,13 @@ export class Viewer {
     const t = n.obj;
     setText(n.name, String(t.name ?? ""));
     setText(n.type, String(t.type ?? ""));
-    n.swatch.style.backgroundColor = hex(t.color);
+    setStyle(n.swatch, "backgroundColor", hex(t.color));
     n.mute.classList.toggle("on", !!t.mute);
     n.solo.classList.toggle("on", !!t.solo);
     n.arm.classList.toggle("on", !!t.arm);
     n.li.classList.toggle("folded", !!t.folded);
     const v = typeof t.volume === "number" ? Math.max(0, Math.min(1, t.volume)) : 0;
-    n.fill.style.width = (v * 100).toFixed(1) + "%";
+    setStyle(n.fill, "width", (v * 100).toFixed(1) + "%");
     setText(n.vol, num(t.volume));
     const devs = Array.isArray(t.devices) ? t.devices.length : 0;
     n.twisty.classList.toggle("leaf", devs === 0 && !(Array.isArray(t.clip_slots) && t.clip_slots.length));
@@ -369,7 +388,7 @@ export class Viewer {
     setText(n.range, `${num(p.min)} … ${num(p.max)}`);
     const span = p.max - p.min;
     const f = span > 0 ? Math.max(0, Math.min(1, (p.value - p.min) / span)) : 0;
-    n.fill.style.width = (f * 100).toFixed(1) + "%";
+    setStyle(n.fill, "width", (f * 100).toFixed(1) + "%");
   }
 
   slotNode(s, i) {
@@ -402,7 +421,7 @@ export class Viewer {
     setText(n.name, c ? String(c.name ?? "") : "—");
     n.row.classList.toggle("empty", !c);
     n.row.classList.toggle("muted", !!(c && c.muted));
-    n.swatch.style.backgroundColor = c ? hex(c.color) : "transparent";
+    setStyle(n.swatch, "backgroundColor", c ? hex(c.color) : "transparent");
     setText(n.state, playGlyph(s.playing_status));
     n.row.dataset.play = String(s.playing_status ?? 0);
   }
@@ -430,7 +449,7 @@ export class Viewer {
   updateScene(n) {
     const sc = n.obj;
     setText(n.name, String(sc.name ?? ""));
-    n.swatch.style.backgroundColor = sc.color ? hex(sc.color) : "transparent";
+    setStyle(n.swatch, "backgroundColor", sc.color ? hex(sc.color) : "transparent");
     setText(n.trig, sc.is_triggered ? "▷" : "");
     n.row.classList.toggle("triggered", !!sc.is_triggered);
   }
@@ -486,7 +505,7 @@ export class Viewer {
   headCell(t) {
     let n = this.gridHead.get(t);
     if (n) return n;
-    const th = el("th", "col");
+    const th = el("div", "col");
     const bar = el("div", "bar");
     const name = el("div", "name");
     const badges = el("div", "badges");
@@ -507,7 +526,7 @@ export class Viewer {
     const t = n.obj;
     setText(n.name, String(t.name ?? ""));
     n.th.title = `${t.name ?? ""} (${t.type ?? ""})`;
-    n.bar.style.backgroundColor = hex(t.color);
+    setStyle(n.bar, "backgroundColor", hex(t.color));
     n.mute.classList.toggle("on", !!t.mute);
     n.solo.classList.toggle("on", !!t.solo);
     n.arm.classList.toggle("on", !!t.arm);
@@ -516,8 +535,8 @@ export class Viewer {
   gridRowFor(sc) {
     let n = this.gridRow.get(sc);
     if (n) return n;
-    const tr = el("tr", "scene-row");
-    const th = el("th", "scene");
+    const tr = el("div", "grid-row");
+    const th = el("div", "scene");
     const name = el("span", "name");
     const trig = el("span", "play");
     th.append(trig, name);
@@ -535,13 +554,13 @@ export class Viewer {
     setText(n.name, String(sc.name ?? ""));
     setText(n.trig, "▷");
     n.th.classList.toggle("triggered", !!sc.is_triggered);
-    n.th.style.borderLeftColor = sc.color ? hex(sc.color) : "transparent";
+    setStyle(n.th, "borderLeftColor", sc.color ? hex(sc.color) : "transparent");
   }
 
   cell(s) {
     let n = this.gridCell.get(s);
     if (n) return n;
-    const td = el("td", "cell");
+    const td = el("div", "cell");
     const state = el("span", "play");
     const name = el("span", "name");
     td.append(state, name);
@@ -561,13 +580,8 @@ export class Viewer {
     n.td.classList.toggle("nostop", !c && s.has_stop_button === false);
     n.td.classList.toggle("muted", !!(c && c.muted));
     n.td.dataset.play = String(s.playing_status ?? 0);
-    if (c) {
-      n.td.style.backgroundColor = hex(c.color);
-      n.td.style.color = ink(c.color);
-    } else {
-      n.td.style.backgroundColor = "";
-      n.td.style.color = "";
-    }
+    setStyle(n.td, "backgroundColor", c ? hex(c.color) : "");
+    setStyle(n.td, "color", c ? ink(c.color) : "");
     setText(n.state, c ? playGlyph(s.playing_status) : s.has_stop_button === false ? "" : "■");
     n.td.title = c ? String(c.name ?? "") : "";
   }
@@ -639,12 +653,13 @@ export class Viewer {
     return out;
   }
 
-  /** flashNotes shows each change where it can be seen: the changed row
-   * in yellow and its attribute in blue, or — inside a closed node — the
-   * nearest visible ancestor in yellow. Added and removed rows were marked
-   * when they were created or ghosted. */
+  /** flashNotes shows each change where it can be seen: the changed
+   * attribute in blue when its row shows it, else the row in yellow, or —
+   * inside a closed node — the nearest visible ancestor in yellow. Added
+   * and removed rows were marked when they were created or ghosted. */
   flashNotes(notes) {
     const done = new Set();
+    const now = performance.now();
     for (const c of notes) {
       // New rows were marked by born(); removed ones are ghosted, and
       // their owner still flashes below.
@@ -657,17 +672,17 @@ export class Viewer {
           attrKey = i > 0 ? c.keys[i - 1] : attrKey;
           continue;
         }
+        const own = i === chain.length - 1; // the node of the changed object itself
         for (const n of nodes) {
           const box = n.row || n.th || n.td || n.tr;
-          if (!done.has(box)) {
-            done.add(box);
-            if (!box.classList.contains("is-added")) flash(box, "mod");
-          }
           const a = n.attr && n.attr[attrKey];
-          if (a && a !== box && !done.has(a)) {
-            done.add(a);
-            flash(a, "attr");
-          }
+          // Its own attribute flashes where this node shows it (not at all
+          // if it does not, as the grid shows no volume); a change inside
+          // a closed node flashes the node.
+          const target = own ? a : box;
+          if (!target || done.has(target) || box.classList.contains("is-added")) continue;
+          done.add(target);
+          flash(target, target === box ? "mod" : "attr", now);
         }
         break;
       }
@@ -706,7 +721,7 @@ export class Viewer {
     const was = this.lastCursor || {};
     if (moved) {
       // Scroll to what moved, as little as needed, and only in the view on
-      // screen (a hidden one has no offsetParent): the tree shows the
+      // screen: the tree shows the
       // selected track's row (or, when only the slot moved, the slot's);
       // the grid the slot, else the track's column, else the scene's row.
       const part = (m, obj, p) => (obj && typeof obj === "object" && m.get(obj) ? m.get(obj)[p] : null);
@@ -716,8 +731,13 @@ export class Viewer {
       if (now.slot !== was.slot) targets.push(part(this.gridCell, slot, "td"));
       else if (now.track !== was.track) targets.push(part(this.gridHead, t, "th"));
       else if (now.scene !== was.scene) targets.push(part(this.gridRow, sc, "th"));
-      for (const e of targets) {
-        if (e && e.offsetParent !== null) e.scrollIntoView({ block: "nearest", inline: "nearest" });
+      // Scrolling needs layout: done at the start of the next frame, when
+      // this frame's layout is done, rather than forcing one now.
+      const shown = targets.filter((e) => e && !e.closest("[hidden]"));
+      if (shown.length) {
+        requestAnimationFrame(() => {
+          for (const e of shown) if (e.isConnected) e.scrollIntoView({ block: "nearest", inline: "nearest" });
+        });
       }
     }
     this.lastCursor = now;
