@@ -128,7 +128,7 @@ func colorScheme(t testing.TB, ctx context.Context, scheme string) {
 // ---- the stand-in bridge ----
 
 // standIn is the bridge's HTTP side without the engine: the real wshub.Hub
-// and the real viewer handler on one mux, fed by the test. Its state is
+// serving the real viewer handler as the bridge does, fed by the test. Its state is
 // changed only through patches, which it applies to its own copy (for the
 // snapshots of clients that connect later) and broadcasts as patch-mode
 // event frames (docs/protocol.md).
@@ -165,6 +165,8 @@ func (s *standIn) start(addr string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.hub = wshub.New(wshub.Config{
+		// The viewer as the bridge mounts it: behind the hub's Host guard.
+		Page: viewer.Handler(),
 		Snapshot: func() wshub.Frame {
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -183,15 +185,7 @@ func (s *standIn) start(addr string) {
 			return data
 		},
 	})
-	// The mux the bridge will have: the hub's routes, and the viewer as the
-	// fallback for every other path.
-	mux := http.NewServeMux()
-	hub := s.hub.Handler(ctx)
-	for _, p := range []string{"/ws", "/state", "/status", "/healthz", "/metrics"} {
-		mux.Handle("GET "+p, hub)
-	}
-	mux.Handle("GET /", viewer.Handler())
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.srv = &http.Server{Handler: s.hub.Handler(ctx), ReadHeaderTimeout: 5 * time.Second}
 	s.done = make(chan struct{})
 	go func() { s.hub.Run(ctx); close(s.done) }()
 	go s.srv.Serve(ln)

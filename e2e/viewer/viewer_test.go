@@ -334,7 +334,8 @@ fetch("http://BRIDGE/state").then((r) => r.text()).then(() => { out.state = "rea
 // TestViewerForeignOriginRefused is issue 15's safety item: a page from a
 // foreign origin on this machine (evil.test, resolved to 127.0.0.1) can
 // neither open the WebSocket the viewer uses nor read /state, while a page
-// from another localhost port can (so the test can tell the two apart).
+// from another localhost port can (so the test can tell the two apart);
+// and the viewer is not served under a foreign Host name.
 func TestViewerForeignOriginRefused(t *testing.T) {
 	ctx := browser(t)
 	s := newStandIn(t, roundTrip(genSet(2, 2, 1, 1)))
@@ -351,6 +352,12 @@ func TestViewerForeignOriginRefused(t *testing.T) {
 		if got := eval[string](t, ctx, "document.title"); got != c.want {
 			t.Errorf("a page from %s: %s, want %s", c.origin, got, c.want)
 		}
+	}
+	// DNS rebinding: the viewer itself, asked for under a foreign name
+	// that resolves to 127.0.0.1, is refused by the Host rule of /ws.
+	do(t, ctx, chromedp.Navigate("http://"+evilHost+":"+s.addr[strings.LastIndex(s.addr, ":")+1:]+"/"))
+	if body := eval[string](t, ctx, "document.body.innerText"); !strings.Contains(body, "requests must address localhost") {
+		t.Errorf("the viewer under a foreign Host name answered %q", body)
 	}
 }
 
