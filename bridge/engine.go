@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,9 +70,6 @@ const (
 	resyncTimeout  = 15 * time.Second // one SNAPSHOT of a big Set, with room to spare
 )
 
-// ErrNotRunning is returned by calls that need a started engine.
-var ErrNotRunning = errors.New("bridge engine is not running")
-
 // Engine is the running bridge. All methods are safe for concurrent use and
 // never block on the network or the disk, except Command and Resync, which
 // take a context.
@@ -87,15 +83,17 @@ type Engine struct {
 	hub    *wshub.Hub
 	logs   *livelog.Ring
 
-	changes    chan struct{}
-	resyncReq  chan struct{} // a SNAPSHOT asked for by UDP input: spaced by the gate
-	urgentReq  chan struct{} // the confirmed session changed: SNAPSHOT now
-	pingReq    chan struct{} // a hint: PING now (link already rate-limited it)
-	snapReq    chan struct{} // a resync ended: the event loop sends a snapshot frame
-	tracker    oscin.Tracker // owned by the event loop
-	trackerGen int           // the link generation the tracker follows; owned by the event loop
-	applyWarn  throttle      // owned by the event loop
-	logTimer   atomic.Bool   // a notify is scheduled for held-back log lines
+	changes   chan struct{}
+	resyncReq chan struct{} // a SNAPSHOT asked for by UDP input: spaced by the gate
+	urgentReq chan struct{} // the confirmed session changed: SNAPSHOT now
+	pingReq   chan struct{} // a hint: PING now (link already rate-limited it)
+	applyWarn throttle      // owned by oscin's consumer goroutine (onEvents)
+	logTimer  atomic.Bool   // a notify is scheduled for held-back log lines
+
+	// order is held from reading the mirror to broadcasting, by apply (an
+	// event) and sendSnapshot (a resync's frame), so every client sees
+	// frames in the order the mirror changed.
+	order sync.Mutex
 
 	mu      sync.Mutex
 	st      liveState
@@ -154,7 +152,6 @@ func New(cfg Config) (*Engine, error) {
 		resyncReq: make(chan struct{}, 1),
 		urgentReq: make(chan struct{}, 1),
 		pingReq:   make(chan struct{}, 1),
-		snapReq:   make(chan struct{}, 1),
 	}
 	e.sync = mirror.NewSync(e.mirror, 0)
 	e.st.gate.every = snapshotEvery
@@ -163,17 +160,11 @@ func New(cfg Config) (*Engine, error) {
 	e.st.wsPort.Addr = cfg.WSAddr
 	e.st.lastState = -1
 	e.hub = wshub.New(wshub.Config{
-		Snapshot: func() wshub.Frame {
-			if e.sync.Resyncing() {
-				// The mirror lags the events already sent; the client gets
-				// the resync's snapshot frame instead.
-				return wshub.Frame{}
-			}
-			session, seq, state := e.mirror.SnapshotJSON()
-			return wshub.SnapshotFrame(session, seq, state)
-		},
-		Command: e.Command,
-		State:   e.mirror.SnapshotJSON,
+		// A new client's first snapshot; during a resync none (Data nil):
+		// the client then waits for the resync's frame.
+		Snapshot: func() wshub.Frame { f, _ := e.snapshotFrame(); return f },
+		Command:  e.Command,
+		State:    e.mirror.SnapshotJSON,
 		StatusNow: func() wshub.Frame {
 			return wshub.StatusFrame(statusJSON(e.Status(), nil))
 		},
@@ -207,7 +198,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		go func() { defer e.wg.Done(); f(ctx) }()
 	}
 	run(func(ctx context.Context) { e.hub.Serve(ctx, e.cfg.WSAddr, e.portReport(&e.st.wsPort)) })
-	run(e.eventsLoop)
+	run(func(ctx context.Context) {
+		oscin.Serve(ctx, oscin.Config{Addr: e.cfg.EventsAddr, Counters: e.c, Report: e.portReport(&e.st.eventsPort), Logger: e.log}, e.onEvents)
+	})
 	run(e.probeLoop)
 	run(e.resyncLoop)
 	run(e.logLoop)
@@ -250,211 +243,6 @@ func (e *Engine) Logs() *livelog.Ring { return e.logs }
 // StateJSON is the mirror of the Set, encoded like SNAPSHOT's "state".
 func (e *Engine) StateJSON() []byte { return e.mirror.JSON() }
 
-// Command sends one command line to the Remote Script (short-lived
-// connection to CommandAddr) and returns its JSON reply.
-func (e *Engine) Command(ctx context.Context, line string) (json.RawMessage, error) {
-	return e.client.Command(ctx, line)
-}
-
-// Resync asks the script for a SNAPSHOT and reloads the mirror from it.
-// The reply's session id is the command port's word on which session the
-// bridge follows. Resync itself is not rate-limited (it is the user's own
-// request when called from outside); it counts for the spacing of the
-// SNAPSHOTs that UDP input asks for.
-func (e *Engine) Resync(ctx context.Context) error {
-	e.sync.Begin()
-	sent := time.Now()
-	e.mu.Lock()
-	e.st.gate.taken(sent)
-	e.mu.Unlock()
-	var res mirror.ResyncResult
-	snap, err := e.client.Snapshot(ctx)
-	if err != nil {
-		res, err = e.sync.Abort(), fmt.Errorf("resync: %w", err)
-	} else {
-		e.answered(snap.SessionID, "", sent, true)
-		res, err = e.sync.Complete(snap)
-	}
-	// Clients get the mirror as it now is, in order with the events: the
-	// event loop sends the snapshot frame (see sendSnapshot).
-	select {
-	case e.snapReq <- struct{}{}:
-	default:
-	}
-	if err != nil {
-		e.c.ResyncFailures.Add(1)
-		e.mu.Lock()
-		e.st.resyncErr = err.Error()
-		e.mu.Unlock()
-		e.notify()
-		return err
-	}
-	e.c.Resyncs.Add(1)
-	e.mu.Lock()
-	e.st.resyncErr = ""
-	e.mu.Unlock()
-	e.log.Info("mirror resynchronised", "session", e.mirror.SessionID(), "seq", e.mirror.Seq(), "replayed", res.Applied, "skipped", res.Skipped)
-	e.notify()
-	return nil
-}
-
-// answered gives a PING or SNAPSHOT reply (sent at sent) to the link and
-// carries out what it decides.
-func (e *Engine) answered(session, version string, sent time.Time, snapshot bool) {
-	e.mu.Lock()
-	prev := e.st.link.confirmed
-	out := e.st.link.answered(session, version, sent)
-	now := e.st.link.confirmed
-	e.mu.Unlock()
-	if out.foreign > 0 {
-		e.c.ForeignEvents.Add(uint64(out.foreign))
-	}
-	if out.changed {
-		e.log.Info("the command port confirms a new session", "session", now, "was", prev)
-		// A SNAPSHOT reply loads the new session itself, unless another
-		// session was followed while it was in flight: then the events
-		// buffered meanwhile were taken for that one's and the replay may
-		// be wrong, and the new session's own snapshot fixes it.
-		if !snapshot || prev != "" {
-			e.requestUrgent()
-		}
-	}
-	if out.snapshot {
-		e.requestResync()
-	}
-}
-
-// sendSnapshot broadcasts the mirror; called only by the event loop, so the
-// frame sits exactly between the events it contains and those it does not.
-func (e *Engine) sendSnapshot() {
-	if e.sync.Resyncing() {
-		return // another resync began; its end sends one
-	}
-	session, seq, state := e.mirror.SnapshotJSON()
-	e.hub.Broadcast(wshub.SnapshotFrame(session, seq, state))
-}
-
-// requestResync asks for a SNAPSHOT on behalf of UDP input (a gap,
-// /live/resync, an event the mirror rejects): the resync loop sends it once
-// the gate allows, so no datagram stream can make Live's main thread take
-// more than one SNAPSHOT per snapshotEvery.
-func (e *Engine) requestResync() {
-	select {
-	case e.resyncReq <- struct{}{}:
-	default:
-	}
-}
-
-// requestUrgent asks for a SNAPSHOT now: the command port named a new
-// session, which only a real script restart does.
-func (e *Engine) requestUrgent() {
-	select {
-	case e.urgentReq <- struct{}{}:
-	default:
-	}
-}
-
-// requestPing asks the probe loop for a PING now.
-func (e *Engine) requestPing() {
-	select {
-	case e.pingReq <- struct{}{}:
-	default:
-	}
-}
-
-// resyncLoop performs requested resyncs one at a time. A request from UDP
-// input waits for the gate; an urgent one (and a request coalesced with it)
-// goes at once. A failed resync is asked again, so it too waits for the
-// gate, while the script is still there.
-func (e *Engine) resyncLoop(ctx context.Context) {
-	for {
-		urgent := false
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.resyncReq:
-		case <-e.urgentReq:
-			urgent = true
-		}
-		for !urgent {
-			e.mu.Lock()
-			d := e.st.gate.wait(time.Now(), false)
-			e.mu.Unlock()
-			if d <= 0 {
-				break
-			}
-			t := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-e.urgentReq:
-				urgent = true
-			case <-t.C:
-			}
-			t.Stop()
-		}
-		// Requests made until now, urgent or not, are answered by this
-		// snapshot: it is requested after whatever asked for them.
-		select {
-		case <-e.resyncReq:
-		default:
-		}
-		select {
-		case <-e.urgentReq:
-		default:
-		}
-		rctx, cancel := context.WithTimeout(ctx, resyncTimeout)
-		err := e.Resync(rctx)
-		cancel()
-		if err == nil || ctx.Err() != nil {
-			continue
-		}
-		e.mu.Lock()
-		gone := !e.st.link.alive(time.Now()) && !e.st.pingOK
-		e.mu.Unlock()
-		if gone {
-			e.log.Warn("resync failed; the script is gone, its return asks again", "err", err)
-			continue
-		}
-		e.log.Warn("resync failed; retrying", "err", err, "in", snapshotEvery)
-		e.requestResync()
-	}
-}
-
-// --- events
-
-func (e *Engine) eventsLoop(ctx context.Context) {
-	var r *oscin.Receiver
-	bound := portbind.Retry(ctx, portbind.Config{Network: "udp", Addr: e.cfg.EventsAddr, Report: e.portReport(&e.st.eventsPort), Logger: e.log},
-		func() (net.Addr, error) {
-			var err error
-			if r, err = oscin.Listen(e.cfg.EventsAddr, e.c); err != nil {
-				return nil, err
-			}
-			return r.LocalAddr(), nil
-		})
-	if !bound {
-		return
-	}
-	e.log.Info("listening for events", "addr", r.LocalAddr().String(), "rcvbuf", r.EffectiveBuffer())
-	done := make(chan struct{})
-	go func() { defer close(done); r.Run(ctx) }()
-	e.consume(r.Datagrams())
-	<-done
-}
-
-// portReport returns the function that records a listener's bind state in
-// *p and tells the UI.
-func (e *Engine) portReport(p *portbind.State) func(portbind.State) {
-	return func(st portbind.State) {
-		e.mu.Lock()
-		*p = st
-		e.mu.Unlock()
-		e.notify()
-	}
-}
-
 // EventsAddr is the bound UDP address ("" until bound); useful with port 0.
 func (e *Engine) EventsAddr() string {
 	e.mu.Lock()
@@ -475,335 +263,14 @@ func (e *Engine) WSAddr() string {
 	return e.st.wsPort.Addr
 }
 
-func (e *Engine) consume(in <-chan oscin.Datagram) {
-	for {
-		var d oscin.Datagram
-		select {
-		case <-e.snapReq:
-			e.sendSnapshot()
-			continue
-		case dg, ok := <-in:
-			if !ok {
-				return
-			}
-			d = dg
-		}
-		evs, err := oscin.Decode(d.Data, d.Received)
-		if err != nil {
-			e.c.Malformed.Add(1)
-			e.log.Debug("dropped a datagram", "err", err)
-			continue
-		}
-		for i := range evs {
-			e.handle(&evs[i], d.From)
-		}
+// portReport returns the function that records a listener's bind state in
+// *p and tells the UI.
+func (e *Engine) portReport(p *portbind.State) func(portbind.State) {
+	return func(st portbind.State) {
+		e.mu.Lock()
+		*p = st
+		e.mu.Unlock()
 		e.notify()
-	}
-}
-
-// handle takes one decoded event sent from from: the link decides whose it
-// is; only the confirmed session's events reach the tracker, the mirror and
-// the clients.
-func (e *Engine) handle(ev *oscin.Event, from netip.AddrPort) {
-	var latency time.Duration = -1
-	if !ev.Timestamp.IsZero() {
-		latency = ev.Received.Sub(ev.Timestamp)
-	}
-	e.c.Event(ev.Received, latency)
-
-	e.mu.Lock()
-	var out linkOut
-	switch ev.Path {
-	case "/live/hello":
-		out = e.st.link.marker(markHello, argString(ev.Args, 0), from, ev.Received, argString(ev.Args, 1), argString(ev.Args, 2))
-	case "/live/heartbeat":
-		out = e.st.link.marker(markHeartbeat, argString(ev.Args, 0), from, ev.Received, "", "")
-	case "/live/bye":
-		out = e.st.link.marker(markBye, argString(ev.Args, 0), from, ev.Received, "", "")
-	default:
-		out = e.st.link.event(from, ev.Received)
-	}
-	session, gen := e.st.link.confirmed, e.st.link.gen
-	e.mu.Unlock()
-	if out.ping {
-		e.requestPing()
-	}
-	if out.foreign > 0 {
-		e.c.ForeignEvents.Add(uint64(out.foreign))
-	}
-	if out.resync {
-		e.requestResync()
-	}
-	if out.verdict != ours {
-		if out.verdict == held && ev.Path == "/live/log" {
-			// Before the command port has confirmed anyone (a script that
-			// just started logs at once), its log lines are still worth
-			// showing: they reach the Log tab, never the mirror or clients.
-			e.logEvent(ev)
-		}
-		return
-	}
-
-	if gen != e.trackerGen {
-		e.tracker.Reset() // a new session numbers from 1 again
-		e.trackerGen = gen
-	}
-	v := e.tracker.Observe(ev)
-	if (v == oscin.Foreign || v == oscin.Late) && isMarker(ev.Path) {
-		// The confirmed session's own hello, heartbeat or bye (its id says
-		// so) behind the tracker: the tracker follows someone else's
-		// numbering (one datagram numbered far ahead, or the first event
-		// after a session change was another sender's), and would otherwise
-		// drop the session's events for good. Follow the session again from
-		// here; a snapshot repairs what the other sender's events did.
-		e.tracker.Reset()
-		v = e.tracker.Observe(ev)
-		e.requestResync()
-	}
-	switch v {
-	case oscin.Duplicate:
-		e.c.Duplicates.Add(1)
-		return
-	case oscin.Late:
-		e.c.OutOfOrder.Add(1)
-		return
-	case oscin.Foreign:
-		// Another sender's numbering in the confirmed session's stream (a
-		// second script, or the successor of this one whose hello was
-		// lost): the command port will tell.
-		e.c.ForeignEvents.Add(1)
-		e.mu.Lock()
-		ask := e.st.link.hint(ev.Received)
-		e.mu.Unlock()
-		if ask {
-			e.requestPing()
-		}
-		return
-	case oscin.Gap:
-		e.c.Gaps.Add(1)
-		e.c.LostEvents.Add(uint64(e.tracker.LastGap()))
-		e.mu.Lock()
-		e.st.lastGap = ev.Received
-		e.mu.Unlock()
-		e.requestResync()
-	}
-
-	e.mu.Lock()
-	e.st.lastEvent = ev.Received
-	e.mu.Unlock()
-	switch ev.Path {
-	case "/live/hello":
-		// Consumed by the link: it carries no Set state, and the session's
-		// SNAPSHOT (taken when the command port confirmed it) is newer.
-		return
-	case "/live/resync":
-		e.requestResync()
-	case "/live/heartbeat":
-		e.c.SetScript(scriptStats(ev))
-	case "/live/log":
-		e.logEvent(ev)
-	}
-	// Resyncing is read first: if it is false, any resync that begins later
-	// sends its SNAPSHOT request after this event arrived.
-	resyncing := e.sync.Resyncing()
-	mirrorSession := e.mirror.SessionID()
-	if mirrorSession != session && !resyncing {
-		// No snapshot of this session yet (it was just confirmed, or its
-		// SNAPSHOT failed): the one asked for is requested after this event
-		// arrived, so it contains it. Hold it back from the clients, whose
-		// state is another session's.
-		e.requestResync()
-		return
-	}
-	// Clients get exactly the events the mirror applied, each marked with
-	// the session it was applied to (the hub's fence). While a snapshot is in
-	// flight events wait in the Sync's buffer; clients get them inside the
-	// snapshot frame.
-	broadcast := mirrorSession == session
-	a, err := e.sync.Apply(mirror.Event{Seq: ev.Seq, Path: ev.Path, Args: ev.Args})
-	if err != nil {
-		// The mirror and the script disagree: only a snapshot can tell which
-		// is right.
-		if held, ok := e.applyWarn.allow(ev.Received); ok {
-			e.log.Warn("event did not apply to the mirror; resynchronising", "err", err, "similar_since_last", held)
-		}
-		e.requestResync()
-	}
-	if broadcast && a.Applied {
-		f := wshub.EventFrameAt(ev.Received, a.Session, ev.Seq, ev.Timestamp, ev.Path, ev.Args)
-		f.Patch = a.Patch // what the mirror did: patch-mode clients get it
-		e.hub.Broadcast(f)
-	}
-}
-
-// isMarker reports whether path is an event that names its session.
-func isMarker(path string) bool {
-	return path == "/live/hello" || path == "/live/heartbeat" || path == "/live/bye"
-}
-
-// logEvent puts a /live/log event into the ring.
-func (e *Engine) logEvent(ev *oscin.Event) {
-	e.logs.AppendEvent(argString(ev.Args, 0), argString(ev.Args, 1), argString(ev.Args, 2), ev.Timestamp)
-	e.logsAppended()
-}
-
-func newLogRing() *livelog.Ring {
-	r := livelog.NewRing(livelog.DefaultRingSize)
-	r.SetHoldback(logHoldback)
-	return r
-}
-
-// logHoldback is how long Live's log lines wait in the ring before the UI
-// sees them, so that the two ways they arrive are merged in time order:
-// /live/log events come at once, lines only in Log.txt (Live's own,
-// tracebacks) up to one tick plus one poll later (100 ms + 250 ms).
-const logHoldback = 500 * time.Millisecond
-
-// logsAppended tells the UI about new log lines once they are past the
-// ring's holdback: one timer at a time, re-armed while lines still wait.
-func (e *Engine) logsAppended() {
-	if !e.logs.Pending() {
-		e.notify()
-		return
-	}
-	if e.logTimer.CompareAndSwap(false, true) {
-		time.AfterFunc(logHoldback, func() {
-			e.logTimer.Store(false)
-			e.notify()
-			e.logsAppended()
-		})
-	}
-}
-
-// throttle lets one log line through per applyWarnEvery and counts the
-// ones it holds back. Why: while the script streams but SNAPSHOT keeps
-// failing, every event can disagree with the mirror — thousands a second —
-// and one line per event would bury the log the user needs.
-type throttle struct {
-	last time.Time
-	held int
-}
-
-const applyWarnEvery = 5 * time.Second
-
-// allow reports whether to log at now, and how many were held back since
-// the last line that was let through.
-func (t *throttle) allow(now time.Time) (held int, ok bool) {
-	if !t.last.IsZero() && now.Sub(t.last) < applyWarnEvery {
-		t.held++
-		return 0, false
-	}
-	held, t.held, t.last = t.held, 0, now
-	return held, true
-}
-
-func argString(args []any, i int) string {
-	if i < len(args) {
-		if s, ok := args[i].(string); ok {
-			return s
-		}
-	}
-	return ""
-}
-
-func argInt(args []any, i int) int64 {
-	if i < len(args) {
-		switch v := args[i].(type) {
-		case int32:
-			return int64(v)
-		case int64:
-			return v
-		case float64:
-			return int64(v)
-		}
-	}
-	return 0
-}
-
-// scriptStats reads a heartbeat: session uptime qsize qmax enqueued drained
-// dropped peak observers_enabled tracks scenes devices listeners.
-func scriptStats(ev *oscin.Event) metrics.ScriptStats {
-	a := ev.Args
-	s := metrics.ScriptStats{
-		At:            ev.Received,
-		QueueSize:     argInt(a, 2),
-		QueueMax:      argInt(a, 3),
-		Enqueued:      argInt(a, 4),
-		Drained:       argInt(a, 5),
-		Dropped:       argInt(a, 6),
-		PeakQueueSize: argInt(a, 7),
-		Tracks:        int(argInt(a, 9)),
-		Scenes:        int(argInt(a, 10)),
-		Devices:       int(argInt(a, 11)),
-		Listeners:     int(argInt(a, 12)),
-	}
-	if len(a) > 8 {
-		s.ObserversEnabled, _ = a[8].(bool)
-	}
-	if s.QueueMax > 0 {
-		s.Utilization = float64(s.QueueSize) / float64(s.QueueMax)
-	}
-	if n := s.Enqueued + s.Dropped; n > 0 {
-		s.DropRate = float64(s.Dropped) / float64(n)
-	}
-	return s
-}
-
-// --- probing the command port, installation, status changes
-
-func (e *Engine) probeLoop(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var nextPing, nextInstalled time.Time
-	for {
-		now := time.Now()
-		if !now.Before(nextInstalled) && e.cfg.Installed != nil {
-			inst := e.cfg.Installed()
-			e.mu.Lock()
-			e.st.installed = inst
-			e.mu.Unlock()
-			nextInstalled = now.Add(installedEvery)
-		}
-		if !now.Before(nextPing) {
-			e.ping(ctx)
-			nextPing = now.Add(pingEvery)
-		}
-		s := e.Status()
-		e.mu.Lock()
-		changed := s.State != e.st.lastState || s.Summary != e.st.lastSummary
-		e.st.lastState, e.st.lastSummary = s.State, s.Summary
-		e.mu.Unlock()
-		if changed {
-			e.log.Info("connection state", "state", s.State.String(), "summary", s.Summary)
-			e.hub.Broadcast(wshub.StatusFrame(statusJSON(s, nil)))
-		}
-		e.notify() // rates and "last event" age move every second
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-e.pingReq:
-			// A hint (a marker of a session the command port was not asked
-			// about): ask now rather than at the next period.
-			nextPing = time.Time{}
-		}
-	}
-}
-
-// ping sends PING and gives its answer to the link.
-func (e *Engine) ping(ctx context.Context) {
-	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
-	sent := time.Now()
-	reply, err := e.client.Ping(pctx)
-	cancel()
-	e.mu.Lock()
-	e.st.pingOK = err == nil
-	if err == nil {
-		e.st.lastPing = time.Now()
-	}
-	e.mu.Unlock()
-	if err == nil {
-		e.answered(reply.SessionID, reply.Version, sent, false)
 	}
 }
 
@@ -860,65 +327,4 @@ func (e *Engine) StatusJSON() []byte {
 	m := e.Metrics()
 	b, _ := json.Marshal(statusJSON(e.Status(), &m))
 	return b
-}
-
-// --- Live's log
-
-func (e *Engine) logLoop(ctx context.Context) {
-	for ctx.Err() == nil {
-		path, err := livelog.FindLog(e.cfg.LiveLogPath)
-		if err != nil {
-			e.mu.Lock()
-			e.st.logFound = false
-			e.mu.Unlock()
-			if !sleep(ctx, findLogEvery) {
-				return
-			}
-			continue
-		}
-		e.mu.Lock()
-		e.st.logPath = path
-		e.mu.Unlock()
-		t := &livelog.Tail{
-			Path:  path,
-			Lines: tailLines,
-			Emit: func(es []livelog.Entry) {
-				e.logs.Append(es...)
-				// Entries come with a problem too (the tailer's note that
-				// the path became a folder, say): look again.
-				e.checkLog(path)
-				e.logsAppended()
-			},
-			// The tailer reports each problem once, not on every poll.
-			OnErr: func(err error) {
-				e.log.Warn("reading Live's log", "err", err)
-				e.checkLog(path)
-			},
-		}
-		e.checkLog(path)
-		t.Run(ctx)
-		return
-	}
-}
-
-// checkLog records whether Live's log at path can be followed: only a
-// regular file is "found" (a FIFO or a folder named Log.txt is not). It
-// only stats the path.
-func (e *Engine) checkLog(path string) {
-	found := livelog.CheckLog(path) == nil
-	e.mu.Lock()
-	e.st.logFound = found
-	e.mu.Unlock()
-}
-
-// sleep waits d or until ctx is done; false if ctx is done.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -1,13 +1,17 @@
-// Package oscin receives the Remote Script's OSC events on UDP (port 9002):
-// it decodes datagrams with github.com/hypebeast/go-osc, unwraps the
-// `/live/seq <seq> <timestamp> <path> <args...>` envelope, tracks sequence
-// numbers (duplicates, gaps, reordering, script restarts) and hands events
-// to one consumer in arrival order.
+// Package oscin is the UDP events port (9002) end to end: Serve binds it
+// (retrying while another program holds it, see bridge/portbind), reads
+// datagrams, decodes them with github.com/hypebeast/go-osc, unwraps the
+// `/live/seq <seq> <timestamp> <path> <args...>` envelope, says what each
+// event means (event.go: hello, heartbeat, bye, log, resync, or a change),
+// tracks every sender socket's numbering (seq.go: duplicates, gaps,
+// reordering, a numbering that starts over) and hands the events to one
+// consumer in arrival order.
 //
-// The read loop never waits for the consumer: datagrams are copied out of a
-// reused buffer into a queue bounded in datagrams and in bytes, with the
-// sender's address; a full queue drops the datagram and counts it
-// (metrics OverflowDrops). Decoding happens on the consumer's side.
+// The read loop (receiver.go) never waits for the consumer: datagrams are
+// copied out of reused buffers into a queue bounded in datagrams and in
+// bytes, with the sender's address; a full queue drops the datagram and
+// counts it (metrics OverflowDrops). Decoding and tracking happen on the
+// consumer's side (serve.go).
 package oscin
 
 import (
@@ -18,17 +22,6 @@ import (
 
 	"github.com/hypebeast/go-osc/osc"
 )
-
-// Event is one decoded event.
-type Event struct {
-	Seq       int64     // the script's sequence number; 0 for an unwrapped message
-	Timestamp time.Time // the script's clock when it captured the change; zero if unwrapped
-	Received  time.Time // when the datagram was read from the socket
-	Path      string    // e.g. "/live/track/renamed"
-	// Args holds int32, int64, float64 (float32 arguments are widened),
-	// bool, string, []byte and nil values, in order.
-	Args []any
-}
 
 // ErrMalformed is wrapped by every decoding error.
 var ErrMalformed = errors.New("malformed OSC datagram")
@@ -108,7 +101,9 @@ func fromMessage(m *osc.Message, received time.Time) (Event, error) {
 		}
 	}
 	if m.Address != "/live/seq" {
-		return Event{Received: received, Path: m.Address, Args: args}, nil
+		ev := Event{Received: received, Path: m.Address, Args: args}
+		ev.classify()
+		return ev, nil
 	}
 	if len(args) < 3 {
 		return Event{}, fmt.Errorf("%w: /live/seq needs <seq> <timestamp> <path>, got %d arguments", ErrMalformed, len(args))
@@ -131,11 +126,13 @@ func fromMessage(m *osc.Message, received time.Time) (Event, error) {
 		return Event{}, fmt.Errorf("%w: /live/seq event path %v is not an OSC address", ErrMalformed, args[2])
 	}
 	sec, frac := math.Modf(ts)
-	return Event{
+	ev := Event{
 		Seq:       int64(seq),
 		Timestamp: time.Unix(int64(sec), int64(frac*1e9)),
 		Received:  received,
 		Path:      path,
 		Args:      args[3:],
-	}, nil
+	}
+	ev.classify()
+	return ev, nil
 }

@@ -130,7 +130,8 @@ func TestTracker(t *testing.T) {
 	if v := obs(12, "/live/x"); v != Duplicate {
 		t.Fatalf("late duplicate: %v", v)
 	}
-	// The engine confirmed a new session: its numbering starts over.
+	// Reset (a marker behind, or a tracker reused for another socket): the
+	// numbering starts over.
 	tr.Reset()
 	if v := obs(1, "/live/x"); v != InOrder {
 		t.Fatalf("after Reset: %v", v)

@@ -45,12 +45,11 @@ var ErrPortInUse = errors.New("port is used by another program")
 
 // Receiver reads datagrams from one UDP socket.
 type Receiver struct {
-	conn    *net.UDPConn
-	queue   chan Datagram
-	queued  queueLedger // owned by Run
-	c       *metrics.Counters
-	rcvbuf  int
-	stopped chan struct{}
+	conn   *net.UDPConn
+	queue  chan Datagram
+	queued queueLedger // owned by Run
+	c      *metrics.Counters
+	rcvbuf int
 }
 
 // queueLedger counts the bytes of the datagrams in the queue from the
@@ -99,7 +98,7 @@ func Listen(addr string, c *metrics.Counters) (*Receiver, error) {
 	if c == nil {
 		c = metrics.New()
 	}
-	r := &Receiver{conn: conn, queue: make(chan Datagram, QueueLen), c: c, stopped: make(chan struct{}),
+	r := &Receiver{conn: conn, queue: make(chan Datagram, QueueLen), c: c,
 		queued: queueLedger{sizes: make([]uint32, QueueLen)}}
 	_ = conn.SetReadBuffer(SocketBuffer) // best effort; the OS caps it
 	r.rcvbuf = effectiveBuffer(conn)
@@ -122,7 +121,6 @@ func (r *Receiver) Datagrams() <-chan Datagram { return r.queue }
 // QueueBytes of them) is dropped and counted as an overflow.
 func (r *Receiver) Run(ctx context.Context) error {
 	defer close(r.queue)
-	defer close(r.stopped)
 	stop := context.AfterFunc(ctx, func() { r.conn.Close() })
 	defer stop()
 	buf := make([]byte, MaxDatagram+1)

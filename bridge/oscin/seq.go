@@ -1,5 +1,10 @@
 package oscin
 
+import (
+	"net/netip"
+	"time"
+)
+
 // Verdict is what the sequence tracker concluded about one event.
 type Verdict int
 
@@ -19,6 +24,13 @@ const (
 	// Late: older than events already delivered (reordered on the way); the
 	// gap it belonged to already triggered a resync, so drop it.
 	Late
+	// Renumbered: a hello, heartbeat or bye that was behind its sender's
+	// numbering: the numbering the tracker followed was not the sender's
+	// own (one datagram numbered far ahead), or the socket's port was taken
+	// over by a new instance that numbers from 1 again. The tracker follows
+	// the sender again from this event; what came between is unknown, so
+	// the consumer resynchronises.
+	Renumbered
 )
 
 // String returns the verdict's name, for logs and test failures.
@@ -34,6 +46,8 @@ func (v Verdict) String() string {
 		return "duplicate"
 	case Late:
 		return "late"
+	case Renumbered:
+		return "renumbered"
 	}
 	return "unknown"
 }
@@ -41,10 +55,10 @@ func (v Verdict) String() string {
 // window is how far back the tracker remembers which numbers it has seen.
 const window = 4096
 
-// Tracker follows the sequence numbers of one script session. It knows
-// nothing of session ids: the engine decides which events belong to the
-// session it follows, and calls Reset when that session changes. Not safe
-// for concurrent use: the consumer owns it.
+// Tracker follows the sequence numbers of one sender. It knows nothing of
+// session ids: Serve keeps one per sender socket (senders), since a script
+// instance numbers from 1 on a socket of its own. Not safe for concurrent
+// use: the consumer owns it.
 type Tracker struct {
 	next    int64 // the next expected number
 	seen    [window]int64
@@ -102,3 +116,60 @@ func (t *Tracker) start(seq int64) {
 }
 
 func (t *Tracker) mark(seq int64) { t.seen[seq%window] = seq }
+
+// maxSenders bounds the sender sockets whose numbering is followed at once:
+// the script's one socket, a restarted instance's, and a few strangers. A
+// flood from more sockets evicts the least recently heard one, which then
+// starts over as a new sender (its next event is in order, not a gap).
+const maxSenders = 16
+
+// senders follows the numbering of each sender socket apart, so a stranger
+// (a second script, a local program) can never disturb the script's own.
+// Evicted trackers are reused: a flood from ever new sockets allocates
+// nothing.
+type senders struct {
+	list []sender
+}
+
+type sender struct {
+	from netip.AddrPort
+	last time.Time // when it was last heard
+	t    *Tracker
+}
+
+// observe sets ev.Order (and ev.Lost) in the numbering of ev.From.
+func (s *senders) observe(ev *Event) {
+	t := s.tracker(ev.From, ev.Received)
+	v := t.Observe(ev)
+	if (v == Foreign || v == Late) && ev.Kind.Marker() {
+		t.Reset()
+		t.Observe(ev)
+		v = Renumbered
+	}
+	ev.Order = v
+	if v == Gap {
+		ev.Lost = t.LastGap()
+	}
+}
+
+// tracker returns the tracker of from, heard at now.
+func (s *senders) tracker(from netip.AddrPort, now time.Time) *Tracker {
+	oldest := 0
+	for i := range s.list {
+		if s.list[i].from == from {
+			s.list[i].last = now
+			return s.list[i].t
+		}
+		if s.list[i].last.Before(s.list[oldest].last) {
+			oldest = i
+		}
+	}
+	if len(s.list) < maxSenders {
+		s.list = append(s.list, sender{from: from, last: now, t: new(Tracker)})
+		return s.list[len(s.list)-1].t
+	}
+	e := &s.list[oldest]
+	e.from, e.last = from, now
+	e.t.Reset()
+	return e.t
+}
