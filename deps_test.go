@@ -20,3 +20,19 @@ func TestEngineDoesNotDependOnTheUI(t *testing.T) {
 		}
 	}
 }
+
+// Issue 16: the model depends on no transport. The mirror takes snapshots
+// from whoever fetched them (a function the engine gives it); it never sees
+// the command port's client, the UDP receiver or the WebSocket hub.
+func TestMirrorDependsOnNoTransport(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./bridge/mirror").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		switch pkg {
+		case "github.com/vimabl/vimabl/bridge/scriptclient", "github.com/vimabl/vimabl/bridge/oscin", "github.com/vimabl/vimabl/bridge/wshub":
+			t.Errorf("bridge/mirror imports %s", pkg)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/vimabl/vimabl/bridge/mirror"
@@ -26,19 +25,18 @@ func (e *Engine) Command(ctx context.Context, line string) (json.RawMessage, err
 // request when called from outside); it counts for the spacing of the
 // SNAPSHOTs that UDP input asks for.
 func (e *Engine) Resync(ctx context.Context) error {
-	e.sync.Begin()
 	sent := time.Now()
 	e.mu.Lock()
 	e.st.gate.taken(sent)
 	e.mu.Unlock()
-	var res mirror.ResyncResult
-	snap, err := e.client.Snapshot(ctx)
-	if err != nil {
-		res, err = e.sync.Abort(), fmt.Errorf("resync: %w", err)
-	} else {
+	res, err := e.sync.Resync(ctx, func(ctx context.Context) (mirror.Snapshot, error) {
+		snap, err := e.client.Snapshot(ctx)
+		if err != nil {
+			return mirror.Snapshot{}, err
+		}
 		e.answered(snap.SessionID, "", sent, true)
-		res, err = e.sync.Complete(snap)
-	}
+		return mirror.Snapshot(snap), nil
+	})
 	// Clients get the mirror as it now is, in order with the events.
 	e.sendSnapshot()
 	if err != nil {

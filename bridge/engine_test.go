@@ -168,7 +168,7 @@ func (w *wsMirror) frame(data []byte) {
 	}
 	switch f.Type {
 	case "snapshot":
-		if err := w.m.LoadSnapshot(scriptclient.SnapshotReply{SessionID: f.SessionID, Seq: f.Seq, State: f.State}); err != nil {
+		if err := w.m.LoadSnapshot(mirror.Snapshot{SessionID: f.SessionID, Seq: f.Seq, State: f.State}); err != nil {
 			w.errs = append(w.errs, err.Error())
 		}
 		w.session, w.seq = f.SessionID, f.Seq

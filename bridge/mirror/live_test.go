@@ -144,7 +144,7 @@ func (r *liveRig) resyncLoop(ctx context.Context, req chan struct{}) {
 		if err != nil {
 			r.sync.Abort()
 		} else {
-			_, err = r.sync.Complete(snap)
+			_, err = r.sync.Complete(Snapshot(snap))
 		}
 		if r.record {
 			session, seq, _ := r.m.SnapshotJSON()

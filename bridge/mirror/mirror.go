@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
-
-	"github.com/vimabl/vimabl/bridge/scriptclient"
 )
 
 // Mirror is the bridge's copy of the Set. One writer (the engine) applies
@@ -99,10 +97,19 @@ func (m *Mirror) SessionID() string {
 	return m.sessionID
 }
 
-// LoadSnapshot replaces the state with a SNAPSHOT reply. If the state does
-// not decode or is inconsistent, it returns an error and the mirror keeps its
+// Snapshot is a whole Set as of one event: SNAPSHOT's reply on the command
+// port (docs/protocol.md), or a snapshot frame a WebSocket client got. The
+// mirror takes it from whoever fetched it; it knows no transport.
+type Snapshot struct {
+	SessionID string          `json:"session_id"`
+	Seq       int64           `json:"seq"`   // the last event the state reflects
+	State     json.RawMessage `json:"state"` // a JSON object, decoded by the mirror
+}
+
+// LoadSnapshot replaces the state with a snapshot. If the state does not
+// decode or is inconsistent, it returns an error and the mirror keeps its
 // old state.
-func (m *Mirror) LoadSnapshot(r scriptclient.SnapshotReply) error {
+func (m *Mirror) LoadSnapshot(r Snapshot) error {
 	st, err := decodeState(r.State)
 	if err != nil {
 		return err
@@ -116,7 +123,7 @@ func (m *Mirror) LoadSnapshot(r scriptclient.SnapshotReply) error {
 // LoadSnapshotJSON is LoadSnapshot for a whole SNAPSHOT reply as raw JSON
 // ({"success": true, "session_id": …, "seq": …, "state": {…}}).
 func (m *Mirror) LoadSnapshotJSON(reply []byte) error {
-	var r scriptclient.SnapshotReply
+	var r Snapshot
 	if err := json.Unmarshal(reply, &r); err != nil {
 		return fmt.Errorf("decode SNAPSHOT reply: %w", err)
 	}

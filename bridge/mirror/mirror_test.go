@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/vimabl/vimabl/bridge/scriptclient"
 )
 
 // baseState: two audio/midi tracks, a return and the master, two scenes.
@@ -43,7 +41,7 @@ const baseState = `{
 func loaded(t *testing.T) *Mirror {
 	t.Helper()
 	m := New()
-	if err := m.LoadSnapshot(scriptclient.SnapshotReply{SessionID: "s1", Seq: 10, State: json.RawMessage(baseState)}); err != nil {
+	if err := m.LoadSnapshot(Snapshot{SessionID: "s1", Seq: 10, State: json.RawMessage(baseState)}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -452,7 +450,7 @@ func TestLoadSnapshotRejectsBadStateAndKeepsOld(t *testing.T) {
 		`{"tracks": "nope"}`,
 	}
 	for _, s := range bad {
-		if err := m.LoadSnapshot(scriptclient.SnapshotReply{Seq: 99, State: json.RawMessage(s)}); err == nil {
+		if err := m.LoadSnapshot(Snapshot{Seq: 99, State: json.RawMessage(s)}); err == nil {
 			t.Errorf("LoadSnapshot(%s) accepted", s)
 		}
 	}
@@ -527,7 +525,7 @@ func TestSyncAppliesOnlyEventsNewerThanSnapshot(t *testing.T) {
 	if len(m.State().Tracks) != 0 {
 		t.Fatal("buffered events must not touch the mirror before the snapshot")
 	}
-	res, err := s.Complete(scriptclient.SnapshotReply{SessionID: "s1", Seq: 10, State: json.RawMessage(baseState)})
+	res, err := s.Complete(Snapshot{SessionID: "s1", Seq: 10, State: json.RawMessage(baseState)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,7 +550,7 @@ func TestSyncFailedSnapshotKeepsOldStateAndEvents(t *testing.T) {
 	s := NewSync(m, 0)
 	s.Begin()
 	s.Event(Event{Seq: 11, Path: "/live/track/renamed", Args: []any{int32(0), "Kept"}})
-	_, err := s.Complete(scriptclient.SnapshotReply{Seq: 50, State: json.RawMessage(`{"tracks": 5}`)})
+	_, err := s.Complete(Snapshot{Seq: 50, State: json.RawMessage(`{"tracks": 5}`)})
 	if err == nil {
 		t.Fatal("bad snapshot accepted")
 	}
@@ -573,7 +571,7 @@ func TestSyncOverflow(t *testing.T) {
 	for seq := int64(1); seq <= 5; seq++ {
 		s.Event(Event{Seq: seq, Path: "/live/transport/tempo", Args: []any{float64(100 + seq)}})
 	}
-	res, err := s.Complete(scriptclient.SnapshotReply{Seq: 3, State: json.RawMessage(baseState)})
+	res, err := s.Complete(Snapshot{Seq: 3, State: json.RawMessage(baseState)})
 	if !errors.Is(err, ErrBufferOverflow) || res.Dropped != 3 {
 		t.Fatalf("want overflow: %+v %v", res, err)
 	}
@@ -582,7 +580,7 @@ func TestSyncOverflow(t *testing.T) {
 	for seq := int64(1); seq <= 5; seq++ {
 		s.Event(Event{Seq: seq, Path: "/live/transport/tempo", Args: []any{float64(100 + seq)}})
 	}
-	if _, err := s.Complete(scriptclient.SnapshotReply{Seq: 5, State: json.RawMessage(baseState)}); err != nil {
+	if _, err := s.Complete(Snapshot{Seq: 5, State: json.RawMessage(baseState)}); err != nil {
 		t.Fatalf("nothing newer was dropped, got %v", err)
 	}
 }
@@ -591,7 +589,7 @@ func TestSyncDropsLateEventsUntilNewSession(t *testing.T) {
 	m := New()
 	s := NewSync(m, 0)
 	s.Begin()
-	if _, err := s.Complete(scriptclient.SnapshotReply{SessionID: "s1", Seq: 10, State: json.RawMessage(baseState)}); err != nil {
+	if _, err := s.Complete(Snapshot{SessionID: "s1", Seq: 10, State: json.RawMessage(baseState)}); err != nil {
 		t.Fatal(err)
 	}
 	// A late event the snapshot already contains must not apply twice.
@@ -619,7 +617,7 @@ func TestSyncBufferSpanningRestart(t *testing.T) {
 	} {
 		s.Event(ev)
 	}
-	res, err := s.Complete(scriptclient.SnapshotReply{SessionID: "s2", Seq: 2, State: json.RawMessage(baseState)})
+	res, err := s.Complete(Snapshot{SessionID: "s2", Seq: 2, State: json.RawMessage(baseState)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -630,7 +628,7 @@ func TestSyncBufferSpanningRestart(t *testing.T) {
 	s.Begin()
 	s.Event(Event{Seq: 1, Path: "/live/hello", Args: []any{"s3", "1.0", "12.1"}})
 	s.Event(Event{Seq: 2, Path: "/live/track/renamed", Args: []any{int32(0), "s3"}})
-	if _, err := s.Complete(scriptclient.SnapshotReply{SessionID: "s2", Seq: 40, State: json.RawMessage(baseState)}); !errors.Is(err, ErrSessionChanged) {
+	if _, err := s.Complete(Snapshot{SessionID: "s2", Seq: 40, State: json.RawMessage(baseState)}); !errors.Is(err, ErrSessionChanged) {
 		t.Fatalf("want ErrSessionChanged, got %v", err)
 	}
 	if m.State().Tracks[0].Name != "s3" {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-
-	"github.com/vimabl/vimabl/bridge/scriptclient"
 )
 
 // DefaultMaxBuffered bounds the events Sync holds while a SNAPSHOT is in
@@ -161,7 +159,7 @@ type ResyncResult struct {
 // buffered events are applied to it (they are still the newest news) and the
 // error is returned. If events newer than snap were dropped for lack of
 // room, the result wraps ErrBufferOverflow: resync again.
-func (s *Sync) Complete(snap scriptclient.SnapshotReply) (ResyncResult, error) {
+func (s *Sync) Complete(snap Snapshot) (ResyncResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res := ResyncResult{Dropped: s.dropped}
@@ -250,12 +248,13 @@ func (s *Sync) replay(buf []Event, after int64, session string, res *ResyncResul
 	return errs
 }
 
-// Resync asks the script for a SNAPSHOT through c while buffering events,
-// then completes (or, if the request fails, aborts) the resync. It returns
-// when the mirror is up to date or the attempt has failed.
-func (s *Sync) Resync(ctx context.Context, c *scriptclient.Client) (ResyncResult, error) {
+// Resync buffers events, fetches a snapshot (the engine's fetch asks the
+// script for SNAPSHOT on its command port), then completes the resync with
+// it, or aborts it if fetch fails. It returns when the mirror is up to date
+// or the attempt has failed.
+func (s *Sync) Resync(ctx context.Context, fetch func(context.Context) (Snapshot, error)) (ResyncResult, error) {
 	s.Begin()
-	snap, err := c.Snapshot(ctx)
+	snap, err := fetch(ctx)
 	if err != nil {
 		return s.Abort(), fmt.Errorf("resync: %w", err)
 	}

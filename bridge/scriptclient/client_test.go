@@ -177,3 +177,22 @@ func TestSnapshotWithoutStateIsError(t *testing.T) {
 		t.Fatal("want an error for a SNAPSHOT reply without state")
 	}
 }
+
+// Issue 16 (scriptclient owns the 9001 line format): the line a WebSocket
+// client's command becomes, argument by argument, is one line.
+func TestLineFormat(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []any
+		want string
+	}{
+		{"GET_VIEW", nil, "GET_VIEW"},
+		{"EXPORT_XML", []any{"/Users/me/My Set.als"}, "EXPORT_XML:/Users/me/My Set.als"},
+		{"X", []any{float64(3), true, nil, 0.5, "a\r\nb"}, "X:3:true::0.5:ab"},
+		{"X", []any{map[string]any{"k": "v"}, []any{1, "two"}}, `X:{"k":"v"}:[1,"two"]`},
+	} {
+		if got := Line(tc.name, tc.args...); got != tc.want {
+			t.Errorf("Line(%q, %v) = %q, want %q", tc.name, tc.args, got, tc.want)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/vimabl/vimabl/bridge/scriptclient"
 )
 
 // Commands over the WebSocket.
@@ -170,11 +172,7 @@ func parseCommand(data []byte) (req request, ref *refusal) {
 		}
 		return req, &refusal{CodeUnknown, "unknown command " + strconvQuote(name) + "; over the WebSocket: " + strings.Join(wsCommandNames(), ", ")}
 	}
-	line := name
-	for _, a := range cmd.Args {
-		line += ":" + strings.NewReplacer("\r", "", "\n", "").Replace(argString(a))
-	}
-	req.line = line
+	req.line = scriptclient.Line(name, cmd.Args...)
 	return req, nil
 }
 
@@ -204,17 +202,6 @@ func wsCommandNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-func argString(a any) string {
-	switch v := a.(type) {
-	case string:
-		return v
-	case nil:
-		return ""
-	}
-	b, _ := json.Marshal(a)
-	return string(b)
 }
 
 func strconvQuote(s string) string {
