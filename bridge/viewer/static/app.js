@@ -6,8 +6,10 @@
 import { applyPatch, PatchError } from "./patch.js";
 import { Viewer } from "./view.js";
 
-const RETRY_MIN_MS = 250; // first reconnect delay; doubles up to RETRY_MAX_MS
-const RETRY_MAX_MS = 8000;
+// Reconnecting as docs/protocol.md asks: 0.5 s, doubling up to 10 s, with
+// some jitter so that many pages do not knock at once.
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 10000;
 
 /**
  * decodeFrame is the one place that knows the bridge's frame shapes
@@ -118,8 +120,9 @@ class Page {
     this.link = "closed";
     this.closeWhy = why;
     this.status = null;
-    this.retryAt = Date.now() + this.retryMs;
-    this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
+    const wait = Math.round(this.retryMs * (0.8 + 0.4 * Math.random()));
+    this.retryAt = Date.now() + wait;
+    this.retryTimer = setTimeout(() => this.connect(), wait);
     this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
     this.banner();
   }
@@ -224,7 +227,8 @@ class Page {
     setText($("playing"), tr.playing ? "▶ Playing" : "■ Stopped");
     $("playing").classList.toggle("on", !!tr.playing);
     const path = typeof s.project_path === "string" ? s.project_path : "";
-    const name = path ? path.split(/[\\/]/).pop().replace(/\.als$/i, "") : this.link === "live" ? "Unsaved Set" : "";
+    // A snapshot of session "" is the bridge's empty one: no Set known yet.
+    const name = path ? path.split(/[\\/]/).pop().replace(/\.als$/i, "") : this.link === "live" && this.session ? "Unsaved Set" : "";
     setText($("project"), name);
     $("project").title = path;
     document.title = name ? `${name} — VimAbl Set Viewer` : "VimAbl Set Viewer";
