@@ -24,10 +24,11 @@ import (
 	"github.com/vimabl/vimabl/bridge/scriptclient"
 	"github.com/vimabl/vimabl/bridge/viewer"
 	"github.com/vimabl/vimabl/bridge/wshub"
+	"github.com/vimabl/vimabl/internal/ports"
 )
 
 // Config says where the engine listens and what it talks to. Zero values
-// mean the defaults (loopback, 9002 / 8765 / 9001).
+// mean the defaults (internal/ports: loopback, 9002 / 8765 / 9001).
 type Config struct {
 	EventsAddr  string // UDP listen address for OSC events, default "127.0.0.1:9002"
 	WSAddr      string // HTTP+WebSocket listen address, default "127.0.0.1:8765"
@@ -49,14 +50,6 @@ type Config struct {
 
 	Logger *slog.Logger // nil = discard
 }
-
-// DefaultEventsAddr, DefaultWSAddr and DefaultCommandAddr are the ports
-// docs/protocol.md defines, on loopback.
-const (
-	DefaultEventsAddr  = "127.0.0.1:9002"
-	DefaultWSAddr      = "127.0.0.1:8765"
-	DefaultCommandAddr = "127.0.0.1:9001"
-)
 
 // Timing of the engine's background work.
 const (
@@ -122,13 +115,13 @@ type liveState struct {
 // New checks cfg and returns an engine that is not started yet.
 func New(cfg Config) (*Engine, error) {
 	if cfg.EventsAddr == "" {
-		cfg.EventsAddr = DefaultEventsAddr
+		cfg.EventsAddr = ports.Addr(ports.Events)
 	}
 	if cfg.WSAddr == "" {
-		cfg.WSAddr = DefaultWSAddr
+		cfg.WSAddr = ports.Addr(ports.WS)
 	}
 	if cfg.CommandAddr == "" {
-		cfg.CommandAddr = DefaultCommandAddr
+		cfg.CommandAddr = ports.Addr(ports.Command)
 	}
 	for name, addr := range map[string]string{"events": cfg.EventsAddr, "websocket": cfg.WSAddr, "command": cfg.CommandAddr} {
 		if _, port, err := net.SplitHostPort(addr); err != nil {

@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vimabl/vimabl/internal/ports"
 	"github.com/vimabl/vimabl/livepaths"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
@@ -36,9 +37,7 @@ const (
 	ScriptName    = "VimAbl" // the folder name Live lists as a Control Surface
 	RemoteScripts = "Remote Scripts"
 	ManifestName  = "vimabl-manifest.json"
-	ConfigName    = "config.json"
-	defaultCmd    = 9001
-	defaultEvents = 9002
+	ConfigName    = ports.ScriptConfigName
 )
 
 // Options says what to install where. Zero values mean: this machine, the
@@ -73,10 +72,10 @@ func (o *Options) fill() {
 		o.Now = time.Now
 	}
 	if o.CommandPort == 0 {
-		o.CommandPort = defaultCmd
+		o.CommandPort = ports.Command
 	}
 	if o.EventsPort == 0 {
-		o.EventsPort = defaultEvents
+		o.EventsPort = ports.Events
 	}
 }
 
@@ -262,13 +261,7 @@ func configMatches(dir string, o Options) bool {
 }
 
 // configJSON is config.json's content, nil when the ports are the defaults.
-func configJSON(o Options) []byte {
-	if o.CommandPort == defaultCmd && o.EventsPort == defaultEvents {
-		return nil
-	}
-	b, _ := json.MarshalIndent(map[string]int{"command_port": o.CommandPort, "events_port": o.EventsPort}, "", "  ")
-	return append(b, '\n')
-}
+func configJSON(o Options) []byte { return ports.ScriptConfig(o.CommandPort, o.EventsPort) }
 
 // compareVersions compares dotted numeric versions ("0.10.1" > "0.9").
 func compareVersions(a, b string) int {
