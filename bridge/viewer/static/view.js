@@ -227,7 +227,11 @@ export class Viewer {
     grid.append(this.table);
     this.cursorEls = [];
     this.lastCursor = null;
+    // What was open before a reconnect opens again, by position; a track
+    // added later at a position that was open stays closed.
+    this.restoring = true;
     this.structure();
+    this.restoring = false;
     this.applyFilter();
     this.cursor(true);
   }
@@ -296,7 +300,7 @@ export class Viewer {
     row._node = n;
     this.treeTrack.set(t, n);
     this.updateTrack(n);
-    if (this.expanded.has(this.pathOf(n))) this.toggle(n, true);
+    if (this.restoring && this.expanded.has(this.pathOf(n))) this.toggle(n, true);
     this.born(row, t);
     return n;
   }
@@ -343,7 +347,7 @@ export class Viewer {
     row._node = n;
     this.treeDevice.set(d, n);
     this.updateDevice(n);
-    if (this.expanded.has(this.pathOf(n))) this.toggle(n, true);
+    if (this.restoring && this.expanded.has(this.pathOf(n))) this.toggle(n, true);
     this.born(row, d);
     return n;
   }
