@@ -54,16 +54,22 @@ func CheckDisplay() error {
 	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
 	reason := func(err error) string {
 		var parts []string
-		for _, line := range strings.Split(logged.String(), "\n") {
-			if line = strings.TrimSpace(strings.TrimPrefix(line, "PlatformError: ")); line != "" {
-				parts = append(parts, line)
+		add := func(s string) {
+			if s = strings.TrimRight(strings.TrimSpace(s), "."); s != "" {
+				parts = append(parts, s)
 			}
 		}
+		for _, line := range strings.Split(logged.String(), "\n") {
+			add(strings.TrimPrefix(line, "PlatformError: "))
+		}
 		var ge *glfw.Error
-		if errors.As(err, &ge) {
-			parts = append(parts, ge.Desc) // the code's name says nothing to a user
-		} else if err != nil {
-			parts = append(parts, err.Error())
+		switch {
+		case errors.As(err, &ge):
+			add(ge.Desc) // the code's name says nothing to a user
+		case errors.Is(err, errNoWindow) && len(parts) > 0:
+			// GLFW said why above.
+		case err != nil:
+			add(err.Error())
 		}
 		if len(parts) == 0 {
 			return "no reason given"
@@ -72,11 +78,16 @@ func CheckDisplay() error {
 	}
 
 	if err := glfwCall(func() error { return glfw.Init() }); err != nil {
-		return fmt.Errorf("%w (%s)", ErrNoDisplay, reason(err))
+		return initFailure(reason(err))
 	}
-	// Any call that needs an initialised GLFW tells whether glfwInit worked.
+	// glfw.Init reports success even when glfwInit failed (see above); any
+	// call that needs an initialised GLFW tells. Its panic only says
+	// "NotInitialized": GLFW's logged words are the reason, when there are.
 	if err := glfwCall(func() error { glfw.GetPrimaryMonitor(); return nil }); err != nil {
-		return fmt.Errorf("%w (%s)", ErrNoDisplay, reason(nil))
+		if logged.Len() > 0 {
+			err = nil
+		}
+		return initFailure(reason(err))
 	}
 	err := glfwCall(func() error {
 		glfw.DefaultWindowHints()
@@ -90,7 +101,7 @@ func CheckDisplay() error {
 			return err
 		}
 		if w == nil {
-			return errors.New("no window was made")
+			return errNoWindow
 		}
 		w.Destroy()
 		return nil
@@ -99,6 +110,23 @@ func CheckDisplay() error {
 		return fmt.Errorf("%w (%s)", ErrNoOpenGL, reason(err))
 	}
 	return nil
+}
+
+// errNoWindow: glfwCreateWindow returned no window and go-gl/glfw no error
+// (it logs platform errors instead of returning them).
+var errNoWindow = errors.New("no window was made")
+
+// initFailure classifies a failed glfwInit by GLFW's own words: on Windows
+// it loads opengl32.dll and sets up WGL while initialising, so a reason
+// naming an OpenGL interface (WGL, GLX, EGL, NSGL) is a missing OpenGL,
+// anything else a missing window system.
+func initFailure(reason string) error {
+	for _, api := range []string{"WGL:", "GLX:", "EGL:", "NSGL:", "OpenGL"} {
+		if strings.Contains(reason, api) {
+			return fmt.Errorf("%w (%s)", ErrNoOpenGL, reason)
+		}
+	}
+	return fmt.Errorf("%w (%s)", ErrNoDisplay, reason)
 }
 
 // glfwCall runs f and turns go-gl/glfw's panics into errors: it panics on
