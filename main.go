@@ -33,6 +33,7 @@ func commandTable() map[string]command {
 		"install":   {runInstall, "install or update the Remote Script in Live's User Library"},
 		"uninstall": {runUninstall, "remove the Remote Script (moved to a backup, never deleted)"},
 		"doctor":    {runDoctor, "print a diagnostic report to paste into a bug report"},
+		"autostart": {runAutostart, "turn starting VimAbl at login on or off (vimabl autostart on|off)"},
 		"version":   {runVersion, "print the version"},
 	}
 }
