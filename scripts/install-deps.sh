@@ -22,6 +22,8 @@ packages=(
   lua5.4                   # luac5.4 checks the Hammerspoon fragment in docs/hammerspoon.md
   iproute2                 # `ss`: the end-to-end tests check every listener is on loopback
   gcc-mingw-w64-x86-64     # cross-building and checking the Windows .exe
+  wine wine64              # running that .exe (Wine 8 on Debian 12): packaging/wine's tests
+  xdotool                  # clicking the Windows build's tray icon and menu under Xvfb
 )
 
 missing=()

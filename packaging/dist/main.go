@@ -93,11 +93,11 @@ func linux(out, version string) error {
 	return f.Close()
 }
 
-// WindowsExe builds the GUI .exe with its resources into path. It writes the
-// .syso beside main.go for the duration of the build only.
+// windows builds the GUI .exe with its resources, and the installer where
+// Inno Setup is installed.
 func windows(out, version string) error {
 	path := filepath.Join(out, "vimabl-"+version+"-windows-amd64.exe")
-	if err := BuildWindowsExe(".", path, version); err != nil {
+	if err := packaging.BuildWindowsExe(".", path, version); err != nil {
 		return err
 	}
 	fmt.Println("dist:", path)
@@ -110,51 +110,6 @@ func windows(out, version string) error {
 		fmt.Println("dist: Inno Setup (iscc) not installed; the installer is built by the release workflow on Windows")
 	}
 	return nil
-}
-
-// BuildWindowsExe cross-compiles vimabl.exe (GUI subsystem, icon, version
-// and manifest resources) with mingw-w64, from the repository at root.
-func BuildWindowsExe(root, path, version string) error {
-	path, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
-	cc, windres := "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-windres"
-	if runtime.GOOS == "windows" {
-		cc, windres = "gcc", "windres"
-	}
-	for _, tool := range []string{cc, windres} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("%s is required (Debian: apt-get install gcc-mingw-w64-x86-64)", tool)
-		}
-	}
-	tmp, err := os.MkdirTemp("", "vimabl-winres-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	ico, manifest, rc := filepath.Join(tmp, "vimabl.ico"), filepath.Join(tmp, "vimabl.exe.manifest"), filepath.Join(tmp, "vimabl.rc")
-	if err := os.WriteFile(ico, icons.ICO([]int{16, 32, 48, 256}), 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(manifest, packaging.Manifest(), 0o644); err != nil {
-		return err
-	}
-	text, err := packaging.RCFile(version, ico, manifest)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(rc, []byte(text), 0o644); err != nil {
-		return err
-	}
-	// The Go linker picks up *.syso files of the main package's folder.
-	syso := filepath.Join(root, "rsrc_windows_amd64.syso")
-	if err := run(nil, windres, "-O", "coff", "-i", rc, "-o", syso); err != nil {
-		return fmt.Errorf("compiling the resources: %w", err)
-	}
-	defer os.Remove(syso)
-	env := []string{"CGO_ENABLED=1", "GOOS=windows", "GOARCH=amd64", "CC=" + cc}
-	return runIn(root, env, "go", "build", "-trimpath", "-ldflags", "-H windowsgui -s -w", "-o", path, ".")
 }
 
 func macos(out, version string) error {
