@@ -78,6 +78,18 @@ func runApp(args []string) int {
 		fmt.Fprintln(os.Stderr, "vimabl:", err)
 		return 2
 	}
+	// One VimAbl at a time (issue 12): a second start (the login item, then
+	// a double-click) brings the first one's window up and leaves.
+	if r, ok := findRunning(context.Background(), f.host, f.wsPort); ok {
+		if askToShow(context.Background(), r) {
+			fmt.Fprintf(os.Stderr, "vimabl: VimAbl is already running (%s); its window is brought up.\n", r.who())
+			return 0
+		}
+		msg := alreadyRunningMessage(r)
+		fmt.Fprintln(os.Stderr, "vimabl:", msg)
+		tell(msg)
+		return 1
+	}
 	// Before the engine binds anything: whether a window can be shown at all
 	// (fyne's driver would panic or quit without a word; see CheckDisplay).
 	displayErr := app.CheckDisplay()

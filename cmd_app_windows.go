@@ -21,3 +21,14 @@ func askKeepRunning(msg string) bool {
 	ret, _ := windows.MessageBox(0, text, title, windows.MB_OKCANCEL|windows.MB_ICONWARNING|windows.MB_SETFOREGROUND)
 	return ret != idCancel
 }
+
+// tell shows msg in a message box with an OK button: the GUI build's only
+// way to say something when it has no window of its own.
+func tell(msg string) {
+	text, err := windows.UTF16PtrFromString(msg)
+	if err != nil {
+		return
+	}
+	title, _ := windows.UTF16PtrFromString("VimAbl")
+	windows.MessageBox(0, text, title, windows.MB_OK|windows.MB_ICONINFORMATION|windows.MB_SETFOREGROUND)
+}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/vimabl/vimabl/bridge"
+	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
 // bridgeFlags are the flags shared by `vimabl bridge`, the app and the demo.
@@ -95,11 +96,19 @@ func bridgeMain(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vimabl bridge:", err)
 		return 2
 	}
+	// One VimAbl at a time: a second one on the same ports would only
+	// report its own predecessor as "another program" (issue 12).
+	if r, ok := findRunning(ctx, b.host, b.wsPort); ok {
+		fmt.Fprintln(stderr, "vimabl bridge:", alreadyRunningMessage(r))
+		return 1
+	}
 	level := slog.LevelInfo
 	if b.verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// The pid a second VimAbl names, and `taskkill /PID` or `kill` needs.
+	logger.Info("vimabl bridge", "pid", os.Getpid(), "version", remotescript.Version())
 	eng, err := bridge.New(b.config(logger))
 	if err != nil {
 		fmt.Fprintln(stderr, "vimabl bridge:", err)

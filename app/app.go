@@ -48,6 +48,10 @@ type Options struct {
 	ShowWindow  bool            // open the window at start (always, without a tray)
 	Size        fyne.Size       // window size; zero = 900×640
 	Title       string          // window title; "" = "VimAbl"
+	// ShowRequests brings the window up each time it yields: a second
+	// VimAbl started while this one runs asks for that (over the bridge's
+	// POST /app/show) and exits. nil: none come.
+	ShowRequests <-chan struct{}
 }
 
 // ui is the running app: widgets plus the state the refresher fills.
@@ -147,6 +151,13 @@ func (u *ui) start() {
 	}
 	if !u.tray || u.o.ShowWindow {
 		u.showWindow()
+	}
+	if u.o.ShowRequests != nil {
+		go func() {
+			for range u.o.ShowRequests {
+				fyne.Do(u.showWindow)
+			}
+		}()
 	}
 	go u.checkInstall()
 	go u.refresher()

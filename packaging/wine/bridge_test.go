@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,5 +116,47 @@ func TestBridgeServesLinuxClientsOverTCP(t *testing.T) {
 	mustContain(t, "status", r.stdout, "winapi error #10045", "Port: events 127.0.0.1:"+strconv.Itoa(events)+" NOT bound: ")
 	if !strings.Contains(strings.ToLower(r.stdout), "cannot receive") {
 		t.Errorf("status does not say VimAbl cannot receive Live's events:\n%s", r.stdout)
+	}
+}
+
+var pidLog = regexp.MustCompile(`msg="vimabl bridge" pid=(\d+)`)
+
+// issue 12, one VimAbl at a time, under Wine: a second vimabl.exe bridge
+// names the first one's Windows pid and exits 1; a second GUI .exe — which
+// has no console — says the same in a message box and exits 1 once it is
+// closed, instead of sitting in the tray beside the first.
+func TestSecondVimAblUnderWine(t *testing.T) {
+	b := need(t)
+	ws, command, events := testkit.FreePort(t, "tcp"), testkit.FreePort(t, "tcp"), testkit.FreePort(t, "udp")
+	first := b.startBridge(t, ws, events, command)
+	m := pidLog.FindStringSubmatch(first.stderr.String())
+	if m == nil {
+		t.Fatalf("vimabl.exe bridge does not log its pid:\n%s", first.stderr.String())
+	}
+	want := fmt.Sprintf("VimAbl is already running (pid %s) on http://127.0.0.1:%d.", m[1], ws)
+	args := []string{"--ws-port", strconv.Itoa(ws), "--events-port", strconv.Itoa(events), "--command-port", strconv.Itoa(command)}
+
+	r := b.run(t, append([]string{"bridge"}, args...)...)
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "vimabl bridge: "+want) {
+		t.Errorf("second bridge: exit %d, want 1 and %q\n%s", r.code, want, r.stderr)
+	}
+
+	if b.display == "" {
+		t.Skip("Xvfb is not installed: the second GUI .exe's message box is not checked")
+	}
+	needX(t, b)
+	second := b.start(t, nil, args...)
+	box := waitWindow(t, b.display, "the second app's message box", time.Minute, func(w xwin) bool {
+		return w.name == "VimAbl" && w.prog == "vimabl.exe" && w.w >= 100 && w.h >= 60
+	})
+	mustContain(t, "the second app", second.stderr.String(), "vimabl: "+want)
+	keep(t, "windows-already-running.png", settled(t, b.display, box.id, "the message box to be drawn", 8, func([]byte) bool { return true }))
+	xdo(t, b.display, "windowfocus", "--sync", box.id)
+	xdo(t, b.display, "key", "Return")
+	if code := second.wait(20 * time.Second); code != 1 {
+		t.Errorf("second app after OK: exit %d, want 1\n%s", code, second.stderr.String())
+	}
+	if code, _ := get(fmt.Sprintf("http://127.0.0.1:%d/healthz", ws)); code == 0 || first.wait(0) != -1 {
+		t.Error("the first VimAbl stopped serving")
 	}
 }
