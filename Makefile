@@ -83,7 +83,7 @@ fuzz-short:
 ## Windows .exe under Wine for docs/screenshots/windows-*.png.
 screenshots: build
 	scripts/screenshots.sh
-	VIMABL_WINDOWS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -timeout 40m -run '^TestTheApp' ./packaging/wine
+	VIMABL_WINDOWS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -timeout 40m -run '^(TestTheApp|TestSecondVimAbl)' ./packaging/wine
 
 ## dist: release artefacts this machine can build, into dist/ with SHA256SUMS.
 dist: deps

@@ -239,12 +239,12 @@ func keep(t *testing.T, name string, data []byte) {
 func TestTheAppUnderWine(t *testing.T) {
 	b := need(t)
 	needX(t, b)
-	lib := b.liveProfile(t, `D:\Klänge & Samples\Ableton`)
-	if r := b.run(t, "install"); r.code != 0 {
+	b.liveProfile(t, `D:\Klänge & Samples\Ableton`)
+	ws, command, events := testkit.FreePort(t, "tcp"), testkit.FreePort(t, "tcp"), testkit.FreePort(t, "udp")
+	// Installed for the ports the app runs with, as a user's would be.
+	if r := b.run(t, "install", "--command-port", strconv.Itoa(command), "--events-port", strconv.Itoa(events)); r.code != 0 {
 		t.Fatalf("install: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	_ = lib
-	ws, command, events := testkit.FreePort(t, "tcp"), testkit.FreePort(t, "tcp"), testkit.FreePort(t, "udp")
 	testkit.StartSim(t, command, events)
 	p := b.start(t, nil, "--ws-port", strconv.Itoa(ws), "--events-port", strconv.Itoa(events), "--command-port", strconv.Itoa(command))
 	alive := func() {
