@@ -119,13 +119,20 @@ func (r *Receiver) Datagrams() <-chan Datagram { return r.queue }
 // Run reads until ctx is done or Close is called. It never blocks on the
 // consumer: a datagram that finds the queue full (QueueLen datagrams, or
 // QueueBytes of them) is dropped and counted as an overflow.
+//
+// Where the OS can, one system call reads a whole batch of datagrams
+// (recvmmsg on Linux, read_linux.go): a burst at loopback speed then costs
+// the reader a call per batch instead of one per datagram, so the few
+// moments it gets a core on a busy machine drain the socket before the
+// kernel's buffer overflows. The batch's buffers are reused; the datagrams
+// that are queued are copied out into one allocation per batch.
 func (r *Receiver) Run(ctx context.Context) error {
 	defer close(r.queue)
 	stop := context.AfterFunc(ctx, func() { r.conn.Close() })
 	defer stop()
-	buf := make([]byte, MaxDatagram+1)
+	read, b := newReader(r.conn)
 	for {
-		n, from, err := r.conn.ReadFromUDPAddrPort(buf)
+		k, err := read(b)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
@@ -134,21 +141,59 @@ func (r *Receiver) Run(ctx context.Context) error {
 			continue
 		}
 		now := time.Now()
-		r.c.Received.Add(1)
-		if n > MaxDatagram {
-			r.c.Malformed.Add(1)
-			continue
-		}
+		r.c.Received.Add(uint64(k))
+		// Decide which datagrams fit before copying any, so those that do
+		// share one allocation.
 		r.queued.settle(len(r.queue))
-		if r.queued.count == QueueLen || r.queued.bytes+n > QueueBytes {
-			r.c.OverflowDrops.Add(1)
-			continue
+		total := 0
+		for i := 0; i < k; i++ {
+			n := b.n[i]
+			switch {
+			case n > MaxDatagram:
+				r.c.Malformed.Add(1)
+				b.n[i] = -1
+			case r.queued.count == QueueLen || r.queued.bytes+n > QueueBytes:
+				r.c.OverflowDrops.Add(1)
+				b.n[i] = -1
+			default:
+				r.queued.push(n)
+				total += n
+			}
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		// The queue has room: only this goroutine sends, so this never blocks.
-		r.queue <- Datagram{Data: append([]byte(nil), buf[:n]...), Received: now, From: from}
-		r.queued.push(n)
+		slab := make([]byte, total)
+		for i := 0; i < k; i++ {
+			n := b.n[i]
+			if n < 0 {
+				continue
+			}
+			data := slab[:n:n]
+			slab = slab[n:]
+			copy(data, b.bufs[i][:n])
+			from := netip.AddrPortFrom(b.from[i].Addr().Unmap(), b.from[i].Port())
+			// The ledger counted it: the queue has room, and only this
+			// goroutine sends, so this never blocks.
+			r.queue <- Datagram{Data: data, Received: now, From: from}
+		}
 	}
+}
+
+// batch is the reader's buffers, reused for every read: a datagram each,
+// its length and its sender.
+type batch struct {
+	bufs [][]byte
+	n    []int
+	from []netip.AddrPort
+}
+
+func newBatch(size int) *batch {
+	b := &batch{bufs: make([][]byte, size), n: make([]int, size), from: make([]netip.AddrPort, size)}
+	// One allocation for all: a buffer holds the largest datagram and one
+	// byte more, so an oversized one is seen as such.
+	all := make([]byte, size*(MaxDatagram+1))
+	for i := range b.bufs {
+		b.bufs[i] = all[i*(MaxDatagram+1) : (i+1)*(MaxDatagram+1)]
+	}
+	return b
 }
 
 // Close stops Run and releases the port.

@@ -178,3 +178,47 @@ func TestServeHandsOverTypedSequencedEvents(t *testing.T) {
 		t.Fatalf("lost %d, malformed %d, decoded %d; want 2, 1, 3", col.evs[2].Lost, c.Malformed.Load(), c.Decoded.Load())
 	}
 }
+
+// Issue 16 (batch reads): the reader keeps every datagram's sender on an
+// IPv6 socket too (recvmmsg through golang.org/x/net's ipv6 PacketConn).
+func TestReceiverOnIPv6KeepsSenders(t *testing.T) {
+	r, err := Listen("[::1]:0", nil)
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	defer r.Close()
+	runReceiver(t, r)
+	a, err := net.DialUDP("udp", nil, r.LocalAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := net.DialUDP("udp", nil, r.LocalAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for i := int32(1); i <= 100; i++ {
+		c := a
+		if i%2 == 0 {
+			c = b
+		}
+		c.Write(marshal(t, seqMsg(i, 1.0, "/live/x")))
+	}
+	for i := int64(1); i <= 100; i++ {
+		var d Datagram
+		select {
+		case d = <-r.Datagrams():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("datagram %d never came", i)
+		}
+		want := a.LocalAddr().(*net.UDPAddr).AddrPort()
+		if i%2 == 0 {
+			want = b.LocalAddr().(*net.UDPAddr).AddrPort()
+		}
+		evs, err := Decode(d.Data, d.Received)
+		if err != nil || evs[0].Seq != i || d.From != want {
+			t.Fatalf("datagram %d: seq %v from %v (%v), want from %v", i, evs, d.From, err, want)
+		}
+	}
+}

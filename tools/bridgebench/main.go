@@ -40,6 +40,8 @@ func main() {
 	rate := flag.Int("rate", 10000, "events per second in the sustained test")
 	clients := flag.Int("clients", 50, "WebSocket clients in the sustained test")
 	seconds := flag.Int("seconds", 5, "length of the sustained test")
+	pyRuns := flag.Int("python-runs", 1, "how many times the burst is sent to a Python WebSocket client")
+	only := flag.String("only", "", `"burst": only the bursts (to one Go client, the peers, and to a Python client -python-runs times)`)
 	flag.Parse()
 
 	events, ws, cmd := freePort("udp"), freePort("tcp"), freePort("tcp")
@@ -88,6 +90,7 @@ func main() {
 	}()
 	time.Sleep(200 * time.Millisecond)
 	pre := tempoEvents(2, *burst)
+	kdrop0 := kernelDrops(events)
 	start := time.Now()
 	for _, d := range pre {
 		udp.Write(d)
@@ -103,16 +106,23 @@ func main() {
 	st := status(ws)
 	fmt.Printf("  %-55s %8d / %d   goal zero loss\n", fmt.Sprintf("burst: %d events sent in %v (%.0f/s), received by the client", *burst, sendDur.Round(time.Millisecond), float64(*burst)/sendDur.Seconds()), got.Load(), want)
 	fmt.Printf("  %-55s %8v\n", "burst: last event reached the client after", all.Round(time.Millisecond))
-	fmt.Printf("  %-55s %8s\n", "burst: bridge counters", fmt.Sprintf("received %v overflow %v gaps %v lost %v", st.Metrics.EventsReceived, st.Metrics.OverflowDrops, st.Metrics.Gaps, st.Metrics.LostEvents))
+	fmt.Printf("  %-55s %8s\n", "burst: bridge counters", fmt.Sprintf("received %v overflow %v gaps %v lost %v; the kernel dropped %d",
+		st.Metrics.EventsReceived, st.Metrics.OverflowDrops, st.Metrics.Gaps, st.Metrics.LostEvents, kernelDrops(events)-kdrop0))
 	fmt.Printf("  %-55s %8s\n", "burst: bridge state", fmt.Sprintf("%v, %v track(s) in the mirror, resyncs %v (failed %v)", st.State, st.Tracks, st.Metrics.Resyncs, st.Metrics.ResyncFailures))
 	rss, hwm = procstat.Memory(p.Process.Pid)
 	fmt.Printf("  %-55s %8.1f MB (peak %.1f MB)\n", "resident memory after the burst", rss, hwm)
 	peers(pre)
+	base := *burst + 2
+	if *only == "burst" {
+		for i := 0; i < *pyRuns; i++ {
+			pythonBurst(wsURL, udp, events, ws, *burst, base+i**burst)
+		}
+		return
+	}
 
 	// 2. Sustained rate to many clients: latency from UDP send to WebSocket receive.
 	n := *rate * *seconds
 	sentAt := make([]int64, n+2)
-	base := *burst + 2
 	var mu sync.Mutex
 	var lats []float64
 	var wg sync.WaitGroup
@@ -191,7 +201,9 @@ func main() {
 	for _, cc := range conns {
 		cc.Close()
 	}
-	pythonBurst(wsURL, udp, *burst, base+n)
+	for i := 0; i < *pyRuns; i++ {
+		pythonBurst(wsURL, udp, events, ws, *burst, base+n+i**burst)
+	}
 
 	// 3. A change in (the fake) Live → a WebSocket client: the real script in
 	// the fake Live playing the demo scenario, latency from the script's
@@ -295,7 +307,7 @@ func peers(burst [][]byte) {
 		fail("%v", err)
 	}
 	conn.SetReadBuffer(8 << 20)
-	var n atomic.Int64
+	var n, lastRead atomic.Int64
 	go func() {
 		buf := make([]byte, 65536)
 		for {
@@ -303,12 +315,15 @@ func peers(burst [][]byte) {
 				return
 			}
 			n.Add(1)
+			lastRead.Store(time.Now().UnixNano())
 		}
 	}()
+	start := time.Now()
 	sent, rate := blast(conn.LocalAddr().String(), burst)
 	waitQuiet(func() int64 { return n.Load() }, int64(sent))
 	conn.Close()
-	fmt.Printf("  %-55s %8d / %d\n", fmt.Sprintf("peer: bare Go UDP socket, same burst (%.0f/s), received", rate), n.Load(), sent)
+	drain := float64(n.Load()) / time.Unix(0, lastRead.Load()).Sub(start).Seconds()
+	fmt.Printf("  %-55s %8d / %d   drained at %.0f/s\n", fmt.Sprintf("peer: bare Go UDP socket, same burst (%.0f/s), received", rate), n.Load(), sent, drain)
 
 	if _, err := exec.LookPath("oscdump"); err != nil {
 		fmt.Printf("  peer: oscdump skipped (not installed: liblo-tools)\n")
@@ -374,8 +389,11 @@ asyncio.run(main())
 
 // pythonBurst sends the burst at full speed to a Python WebSocket client,
 // from the socket of the bench's hello: the bridge follows only the
-// confirmed session's socket.
-func pythonBurst(wsURL string, udp net.Conn, n, first int) {
+// confirmed session's socket. It reports what the client got, what the
+// bridge read and what the kernel dropped from the bridge's socket (the two
+// are told apart: a drop in the kernel is the reader's fault, a missing
+// frame the WebSocket side's), and how fast the bridge drained its socket.
+func pythonBurst(wsURL string, udp net.Conn, eventsPort, wsPort, n, first int) {
 	py := "/usr/bin/python3" // Debian's, where python3-websockets is installed
 	if exec.Command(py, "-c", "import websockets").Run() != nil {
 		fmt.Printf("  burst to a Python client: skipped (no python3-websockets for %s)\n", py)
@@ -393,12 +411,71 @@ func pythonBurst(wsURL string, udp net.Conn, n, first int) {
 		fmt.Printf("  burst to a Python client: skipped (it did not connect)\n")
 		return
 	}
-	sent, rate := blastOn(udp, tempoEvents(first, n))
+	data := tempoEvents(first, n)
+	read0, kdrop0 := received(wsPort), kernelDrops(eventsPort)
+	start := time.Now()
+	drained := make(chan time.Duration, 1)
+	go func() {
+		// When the bridge has read what was sent (or its count stops growing).
+		last, since := read0, time.Now()
+		for {
+			r := received(wsPort)
+			if r-read0 >= uint64(n) || time.Since(since) > 500*time.Millisecond {
+				drained <- since.Sub(start)
+				return
+			}
+			if r != last {
+				last, since = r, time.Now()
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	sent, rate := blastOn(udp, data)
+	took := <-drained
 	got := "?"
 	if lines.Scan() {
 		got = lines.Text()
 	}
-	fmt.Printf("  %-55s %8s / %d\n", fmt.Sprintf("burst: %d events (%.0f/s) to a Python websockets client, received", sent, rate), got, sent)
+	read := received(wsPort) - read0
+	fmt.Printf("  %-55s %8s / %d   bridge read %d (%.0f/s), kernel dropped %d\n",
+		fmt.Sprintf("burst: %d events (%.0f/s) to a Python websockets client, received", sent, rate), got, sent,
+		read, float64(read)/took.Seconds(), kernelDrops(eventsPort)-kdrop0)
+}
+
+// received is the bridge's count of datagrams read (GET /metrics).
+func received(wsPort int) uint64 {
+	r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", wsPort))
+	if err != nil {
+		return 0
+	}
+	defer r.Body.Close()
+	sc := bufio.NewScanner(r.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "vimabl_events_received_total "); ok {
+			n, _ := strconv.ParseFloat(v, 64)
+			return uint64(n)
+		}
+	}
+	return 0
+}
+
+// kernelDrops is how many datagrams the kernel dropped for the UDP socket on
+// port because its buffer was full (/proc/net/udp's drops column; 0 where
+// there is none).
+func kernelDrops(port int) uint64 {
+	data, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return 0
+	}
+	suffix := fmt.Sprintf(":%04X", port)
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) >= 13 && strings.HasSuffix(f[1], suffix) {
+			n, _ := strconv.ParseUint(f[len(f)-1], 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // tempoEvents encodes n wrapped tempo changes numbered from first, ready to
