@@ -38,7 +38,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	}
 	m := buildTrayMenu(v, trayActions{})
 	labels := menuLabels(m)
-	want := []string{"Live connected · 12 tracks · 120 BPM", "Open VimAbl…", "Open Set Viewer", "Update Remote Script (0.0.9 → 0.1.0)",
+	want := []string{"Live connected · 12 tracks · 120 BPM", "Open VimAbl…", "Open Set Viewer", "Update Remote Script (0.0.9 › 0.1.0)",
 		"Open Remote Scripts Folder", "Show Live Log", "How to Reload the Script", "Copy Diagnostics", "Start at Login", "Quit VimAbl"}
 	if strings.Join(labels, "|") != strings.Join(want, "|") {
 		t.Fatalf("menu %q", labels)
@@ -78,6 +78,14 @@ func TestTrayMenuFollowsState(t *testing.T) {
 		if got := trayState(View{Status: bridge.Status{State: st}}); got != icon {
 			t.Errorf("%v → %s, want %s", st, got, icon)
 		}
+	}
+}
+
+// Commands in a fix line lose their backticks, which the italic face draws
+// over the letter before them (issue 12, seen under Linux and Wine).
+func TestFixTextHasNoBackticks(t *testing.T) {
+	if got := fixText("quit that process: `kill 42`"); got != `quit that process: "kill 42"` {
+		t.Errorf("fixText: %q", got)
 	}
 }
 

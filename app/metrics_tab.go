@@ -274,10 +274,10 @@ func counterTable(m metrics.Snapshot, renderLast, renderMax time.Duration) []cou
 		{"Speed", []counterRow{
 			{"Events/s, last second", sig3(m.EventsPerSec1s) + "/s"},
 			{"Events/s, last 10 s", sig3(m.EventsPerSec10s) + "/s"},
-			{"Latency p50 (Live → bridge)", formatDuration(m.LatencyP50)},
-			{"Latency p99 (Live → bridge)", formatDuration(m.LatencyP99)},
-			{"Out p50 (bridge → client)", formatDuration(m.WSOutP50)},
-			{"Out p99 (bridge → client)", formatDuration(m.WSOutP99)},
+			{"Latency p50 (Live › bridge)", formatDuration(m.LatencyP50)},
+			{"Latency p99 (Live › bridge)", formatDuration(m.LatencyP99)},
+			{"Out p50 (bridge › client)", formatDuration(m.WSOutP50)},
+			{"Out p99 (bridge › client)", formatDuration(m.WSOutP99)},
 			{"Window update", formatDuration(renderLast.Round(10 * time.Microsecond))},
 			{"Slowest in 10 s", formatDuration(renderMax.Round(10 * time.Microsecond))},
 		}},
@@ -373,7 +373,7 @@ func newMetricsTab() *metricsTab {
 	count := func(v float64) string { return sig3(v) }
 	t := &metricsTab{
 		events:   newChart("Events per second", perSec, color.NRGBA{0x3d, 0x8b, 0xfd, 0xff}, 10),
-		latency:  newChart("Latency p99, Live → bridge", ms, color.NRGBA{0xa3, 0x6b, 0xf2, 0xff}, 1),
+		latency:  newChart("Latency p99, Live › bridge", ms, color.NRGBA{0xa3, 0x6b, 0xf2, 0xff}, 1),
 		gaps:     newChart("Events lost per second", perSec, red, 1),
 		clients:  newChart("WebSocket clients", count, color.NRGBA{0x1f, 0xb5, 0xa6, 0xff}, 2),
 		queue:    newChart("Script's log queue, full", pct, amber, 5),

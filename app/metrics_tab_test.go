@@ -75,9 +75,9 @@ func TestCounterTableIsLabelled(t *testing.T) {
 	}
 	for k, want := range map[string]string{
 		"Events from Live/Received":         "1,234,567",
-		"Speed/Latency p50 (Live → bridge)": "1.02 ms",
-		"Speed/Latency p99 (Live → bridge)": "2.54 ms",
-		"Speed/Out p50 (bridge → client)":   "85 µs",
+		"Speed/Latency p50 (Live › bridge)": "1.02 ms",
+		"Speed/Latency p99 (Live › bridge)": "2.54 ms",
+		"Speed/Out p50 (bridge › client)":   "85 µs",
 		"Speed/Events/s, last 10 s":         "319/s",
 		"Speed/Window update":               "1.26 ms",
 		"WebSocket clients/Frames sent":     "98,765",

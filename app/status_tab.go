@@ -2,6 +2,7 @@ package app
 
 import (
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -96,7 +97,7 @@ func (t *statusTab) update(v View) {
 			r.fix.Hide()
 		} else {
 			r.dot.FillColor = red
-			setText(r.fix, r.fix.Text, "Fix: "+row.Fix)
+			setText(r.fix, r.fix.Text, "Fix: "+fixText(row.Fix))
 			if row.Fix == "" {
 				r.fix.Hide()
 			} else {
@@ -105,4 +106,11 @@ func (t *statusTab) update(v View) {
 		}
 		r.dot.Refresh()
 	}
+}
+
+// fixText is a fix line as the italic label shows it: the engine marks
+// commands with backticks (for terminals and /status), which the italic face
+// draws over the letter before them, so they become plain quotes here.
+func fixText(fix string) string {
+	return strings.ReplaceAll(fix, "`", "\"")
 }

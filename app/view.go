@@ -77,7 +77,7 @@ func installLabel(iv InstallView) string {
 	case install.NotInstalled:
 		return fmt.Sprintf("Install Remote Script (%s)", iv.Bundled)
 	case install.Older:
-		return fmt.Sprintf("Update Remote Script (%s → %s)", iv.Installed, iv.Bundled)
+		return fmt.Sprintf("Update Remote Script (%s › %s)", iv.Installed, iv.Bundled)
 	case install.Modified:
 		return fmt.Sprintf("Reinstall Remote Script (%s, files were edited)", iv.Bundled)
 	case install.Newer:
@@ -120,7 +120,7 @@ func statusRows(v View) []Row {
 		inst.Detail = fmt.Sprintf("%s in %s (%s)", orDash(v.Install.Installed), v.Install.Dir, v.Install.State)
 	default:
 		inst.Detail = v.Install.State.String()
-		inst.Fix = "Setup tab → Install, then restart Live."
+		inst.Fix = "Setup tab › Install, then restart Live."
 	}
 	rows = append(rows, inst)
 
@@ -134,7 +134,7 @@ func statusRows(v View) []Row {
 	if s.CommandPortOK {
 		cmd.Detail += " — PING answered " + ago(v.Now, s.LastPing)
 	} else {
-		cmd.Fix = "Choose VimAbl as Control Surface in Live (Preferences → Link, Tempo & MIDI)."
+		cmd.Fix = "Choose VimAbl as Control Surface in Live (Preferences › Link, Tempo & MIDI)."
 	}
 	rows = append(rows, cmd)
 
@@ -173,9 +173,9 @@ func summaryLine(v View) string {
 
 // reloadSteps explains enabling and reloading the script for this OS.
 func reloadSteps(goos string) string {
-	prefs := "Live → Settings… (Preferences) → Link, Tempo & MIDI"
+	prefs := "Live › Settings… (Preferences) › Link, Tempo & MIDI"
 	if goos == "windows" {
-		prefs = "Options → Preferences… → Link, Tempo & MIDI"
+		prefs = "Options › Preferences… › Link, Tempo & MIDI"
 	}
 	return strings.Join([]string{
 		"Enable the script (once):",

@@ -189,7 +189,7 @@ func connState(in statusInput) (state ConnState, summary, fix string) {
 	if in.bye {
 		summary = "The Remote Script was unloaded"
 	}
-	return StateWaiting, summary, "Start Live and choose VimAbl as Control Surface (Preferences → Link, Tempo & MIDI), Input and Output None."
+	return StateWaiting, summary, "Start Live and choose VimAbl as Control Surface (Preferences › Link, Tempo & MIDI), Input and Output None."
 }
 
 func formatTempo(t float64) string {

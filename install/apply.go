@@ -299,9 +299,9 @@ func Uninstall(o Options) (Result, error) {
 // NextSteps tells the user how to get from installed files to a running
 // script, in the words of their OS's Live.
 func NextSteps(goos string, firstInstall bool) string {
-	prefs := "Live → Settings (Preferences) → Link, Tempo & MIDI"
+	prefs := "Live › Settings (Preferences) › Link, Tempo & MIDI"
 	if goos == "windows" {
-		prefs = "Options → Preferences → Link, Tempo & MIDI"
+		prefs = "Options › Preferences › Link, Tempo & MIDI"
 	}
 	if firstInstall {
 		return "1. Quit and restart Live (it only looks for new Remote Scripts when it starts).\n" +
