@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -39,6 +40,9 @@ type Result struct {
 func Install(o Options) (Result, error) {
 	o, before, res, err := begin(o)
 	if err != nil {
+		return res, err
+	}
+	if err := pathLengthProblem(runtime.GOOS, before.Dir, o.Files); err != nil {
 		return res, err
 	}
 	created := false
@@ -338,6 +342,41 @@ func isDir(p string) bool {
 func sha256Hex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// windowsMaxPath is the longest path Windows programs that do not opt into
+// long paths can open (MAX_PATH, 260 with its terminating NUL). Go writes
+// longer ones through the \\?\ prefix, so an install would succeed where
+// Live then cannot read the files: it is refused up front instead.
+const windowsMaxPath = 259
+
+// pathLengthProblem is the installer's sentence when, on Windows, a file the
+// install writes — the script's files in dir, or in the staging and backup
+// folders beside it, whose names are the longest — would pass MAX_PATH; nil
+// otherwise, and on every other OS.
+func pathLengthProblem(goos, dir string, files fs.FS) error {
+	if goos != "windows" {
+		return nil
+	}
+	longest := ManifestName
+	if entries, err := fs.ReadDir(files, "."); err == nil {
+		for _, e := range entries {
+			if len(e.Name()) > len(longest) {
+				longest = e.Name()
+			}
+		}
+	}
+	parent := dir[:strings.LastIndexAny(dir, `\/`)+1] // with its trailing separator
+	for _, p := range []string{
+		dir + `\` + longest,
+		parent + "." + ScriptName + "-backup-20060102-150405-99" + `\` + longest,
+		parent + "." + ScriptName + "-new-00000000" + `\` + longest,
+	} {
+		if len(p) > windowsMaxPath {
+			return fmt.Errorf("installing into %s failed: the path is too long for Windows (move the User Library to a shorter path): a file there would take %d characters, Windows allows %d", dir, len(p), windowsMaxPath)
+		}
+	}
+	return nil
 }
 
 // explain turns a file-system error into one sentence with the path and

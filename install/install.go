@@ -161,7 +161,9 @@ func checkLibraryIsFolder(r Report, chosen bool) error {
 	switch {
 	case err == nil && !info.IsDir():
 		what = "is a file, not a folder"
-	case errors.Is(err, syscall.ENOTDIR):
+	case errors.Is(err, syscall.ENOTDIR) && !errors.Is(err, fs.ErrNotExist):
+		// Windows answers ERROR_PATH_NOT_FOUND for a missing parent, which Go
+		// counts as ENOTDIR too: missing is not "part of its path is a file".
 		what = "is not a folder (part of its path is a file)"
 	default:
 		return nil // a folder, or missing: Install says what to do about that
