@@ -55,6 +55,11 @@ func lookup(ctx context.Context, network string, port int) (Owner, error) {
 		if err != nil {
 			return Owner{}, fmt.Errorf("%w: %v", ErrCannotTell, err)
 		}
+		if found && pid == 0 {
+			// Pid 0 is the System Idle Process, which holds no sockets: the
+			// table does not know the owner (Wine fills 0 for every row).
+			return Owner{}, fmt.Errorf("%w: the system lists the port without its owner", ErrCannotTell)
+		}
 		if found {
 			return describeProcess(pid), nil
 		}
