@@ -104,7 +104,13 @@ func runApp(args []string) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	eng, err := bridge.New(f.config(logger))
+	cfg := f.config(logger)
+	showRequests, show := showSignal()
+	if displayErr == nil {
+		// A second VimAbl asks this one to bring its window up, and leaves.
+		cfg.AppShow = appShowHandler(show)
+	}
+	eng, err := bridge.New(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vimabl:", err)
 		return 2
@@ -119,13 +125,14 @@ func runApp(args []string) int {
 	}
 	size, _ := parseSize(f.size)
 	err = app.Run(app.Options{
-		Engine:      eng,
-		Install:     install.Options{CommandPort: f.commandPort, EventsPort: f.eventsPort},
-		AutoStart:   autoStarter(),
-		Diagnostics: func() string { return doctorReport(f.commandPort, f.eventsPort, f.wsPort) },
-		Tab:         f.tab,
-		ShowWindow:  f.show,
-		Size:        size,
+		Engine:       eng,
+		Install:      install.Options{CommandPort: f.commandPort, EventsPort: f.eventsPort},
+		AutoStart:    autoStarter(),
+		Diagnostics:  func() string { return doctorReport(f.commandPort, f.eventsPort, f.wsPort) },
+		Tab:          f.tab,
+		ShowWindow:   f.show,
+		Size:         size,
+		ShowRequests: showRequests,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vimabl:", err)

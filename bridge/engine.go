@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,10 @@ type Config struct {
 	// WSQueueBytes bounds what may wait for one WebSocket client before it
 	// is dropped (wshub.MaxQueueBytes if 0).
 	WSQueueBytes int
+
+	// AppShow is the tray app's POST /app/show on the HTTP port (a second
+	// VimAbl asks this one to bring its window up); nil in `vimabl bridge`.
+	AppShow http.Handler
 
 	Logger *slog.Logger // nil = discard
 }
@@ -169,6 +174,7 @@ func New(cfg Config) (*Engine, error) {
 		Metrics:        e.c,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Page:           viewer.Handler(),
+		AppShow:        cfg.AppShow,
 		QueueBytes:     cfg.WSQueueBytes,
 		Logger:         logger,
 	})

@@ -1204,3 +1204,39 @@ func TestBridgeServesTheSetViewer(t *testing.T) {
 		t.Errorf("GET /state: %d %.40q", resp.StatusCode, body)
 	}
 }
+
+// issue 12: the tray app's POST /app/show is mounted behind the Host guard
+// when the app gives one, and absent in `vimabl bridge`; /status names the
+// process, which a second VimAbl reports.
+func TestAppShowIsMountedBehindTheHostGuard(t *testing.T) {
+	shown := make(chan struct{}, 4)
+	e := startEngine(t, Config{AppShow: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		shown <- struct{}{}
+		w.WriteHeader(http.StatusNoContent)
+	})})
+	post := func(e *Engine, host string) int {
+		req, _ := http.NewRequest("POST", "http://"+e.WSAddr()+"/app/show", nil)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(e, ""); code != http.StatusNoContent || len(shown) != 1 {
+		t.Errorf("POST /app/show: %d, handler called %d times", code, len(shown))
+	}
+	if code := post(e, "evil.example"); code != http.StatusForbidden || len(shown) != 1 {
+		t.Errorf("POST /app/show for Host evil.example: %d (want 403), handler called %d times", code, len(shown))
+	}
+	if code := post(startEngine(t, Config{}), ""); code == http.StatusNoContent {
+		t.Error("an engine without AppShow (vimabl bridge) answered /app/show")
+	}
+	var st struct{ PID int }
+	if err := json.Unmarshal(e.StatusJSON(), &st); err != nil || st.PID != os.Getpid() {
+		t.Errorf("/status pid %d (%v), want %d", st.PID, err, os.Getpid())
+	}
+}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -201,6 +202,9 @@ func formatTempo(t float64) string {
 
 // StatusReport is the JSON shape of GET /status.
 type StatusReport struct {
+	// PID is the bridge's process: a second VimAbl names the running one by
+	// it (the OS's port tables do not always tell, e.g. under Wine).
+	PID           int               `json:"pid"`
 	State         string            `json:"state"`
 	Summary       string            `json:"summary"`
 	Fix           string            `json:"fix,omitempty"`
@@ -236,6 +240,7 @@ type PortReport struct {
 
 func statusJSON(s Status, m *metrics.Snapshot) StatusReport {
 	r := StatusReport{
+		PID:   os.Getpid(),
 		State: s.State.String(), Summary: s.Summary, Fix: s.Fix, Installed: s.Installed, SessionID: s.SessionID,
 		ScriptVersion: s.ScriptVersion, LiveVersion: s.LiveVersion, CommandAddr: s.CommandAddr,
 		CommandPortOK: s.CommandPortOK, EventsPerSec: s.EventsPerSec, Tracks: s.Tracks, Scenes: s.Scenes,

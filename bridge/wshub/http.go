@@ -72,6 +72,9 @@ func (h *Hub) Handler(ctx context.Context) http.Handler {
 	if h.cfg.Page != nil {
 		mux.Handle("GET /", h.cfg.Page)
 	}
+	if h.cfg.AppShow != nil {
+		mux.Handle("POST /app/show", h.cfg.AppShow) // with a method: "/app/show" alone conflicts with "GET /"
+	}
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) { h.serveWS(ctx, w, r) })
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
 		session, seq, state := h.cfg.State()

@@ -115,6 +115,10 @@ type Config struct {
 	// Page serves every GET the routes above do not (the Set Viewer at
 	// "/"), behind the same Host guard; nil: 404.
 	Page http.Handler
+	// AppShow serves /app/show, behind the same Host guard: the tray app's
+	// "bring your window up" for a second VimAbl (the handler checks the
+	// method and refuses web pages); nil: 404, as in `vimabl bridge`.
+	AppShow http.Handler
 	// IdleTimeout overrides IdleTimeout for Serve (tests); 0 = IdleTimeout.
 	IdleTimeout time.Duration
 	Logger      *slog.Logger
