@@ -26,11 +26,11 @@ func parseSimFlags(args []string, stderr io.Writer) (remotescript.SimOptions, er
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.CommandPort, "command-port", 9001, "TCP port the Remote Script listens on for commands (0: any free port)")
 	fs.IntVar(&o.EventsPort, "events-port", 9002, "UDP port the Remote Script sends its events to (where the bridge listens)")
-	fs.StringVar(&o.Scenario, "scenario", "idle", "what the fake user does: idle, edit-storm, set-load or demo")
+	fs.StringVar(&o.Scenario, "scenario", "idle", "what the fake user does: idle, edit-storm, set-load, automation-storm or demo")
 	fs.StringVar(&o.LiveLog, "live-log", "", "write the fake Live's Log.txt here (default: a temporary file)")
 	fs.IntVar(&o.Seed, "seed", 1, "seed of the scenario's random choices")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: vimabl sim [--command-port 9001] [--events-port 9002] [--scenario idle|edit-storm|set-load|demo] [--live-log FILE]")
+		fmt.Fprintln(stderr, "Usage: vimabl sim [--command-port 9001] [--events-port 9002] [--scenario idle|edit-storm|set-load|automation-storm|demo] [--live-log FILE]")
 		fmt.Fprintln(stderr, "\nRuns VimAbl's Remote Script (the copy inside this binary) in a fake Ableton Live, under python3,")
 		fmt.Fprintln(stderr, "until Ctrl-C. Use it to try the bridge, Hammerspoon or a web view without Live.\n\nFlags:")
 		fs.PrintDefaults()
@@ -39,9 +39,9 @@ func parseSimFlags(args []string, stderr io.Writer) (remotescript.SimOptions, er
 		return o, err
 	}
 	switch o.Scenario {
-	case "idle", "edit-storm", "set-load", "demo":
+	case "idle", "edit-storm", "set-load", "automation-storm", "demo":
 	default:
-		return o, fmt.Errorf("--scenario %q: use idle, edit-storm, set-load or demo", o.Scenario)
+		return o, fmt.Errorf("--scenario %q: use idle, edit-storm, set-load, automation-storm or demo", o.Scenario)
 	}
 	for name, p := range map[string]int{"--command-port": o.CommandPort, "--events-port": o.EventsPort} {
 		if p < 0 || p > 65535 {
