@@ -141,7 +141,7 @@ func TestInstallUpdateUninstallOnD(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("install: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	mustContain(t, "install", r.stdout, "write VimAbl "+remotescript.Version()+" into "+dir, "Options → Preferences")
+	mustContain(t, "install", r.stdout, "write VimAbl "+remotescript.Version()+" into "+dir, "Options › Preferences")
 	sameAsRepository(t, b.host(dir))
 
 	r = b.run(t, "install")
