@@ -133,7 +133,14 @@ func TestStatusRowsShowFixesWhenRed(t *testing.T) {
 	if port == nil || port.dot.FillColor != red || !port.fix.Visible() || !strings.Contains(port.fix.Text, "used by another program") {
 		t.Fatalf("the port row must be red with its fix: %+v", port)
 	}
-	v.Status.Ports[0].OK, v.Status.Ports[0].Err = true, ""
+	// With the engine's fix (naming the holder), the fix line says what to
+	// do and the detail what is wrong.
+	v.Status.Ports[0].Fix = "Quit python3, or move VimAbl's events to another port"
+	st.update(v)
+	if !strings.HasPrefix(port.fix.Text, "Fix: Quit python3") || !strings.Contains(port.detail.Text, "used by another program") {
+		t.Fatalf("fix %q, detail %q", port.fix.Text, port.detail.Text)
+	}
+	v.Status.Ports[0].OK, v.Status.Ports[0].Err, v.Status.Ports[0].Fix = true, "", ""
 	st.update(v)
 	if port.dot.FillColor != green || port.fix.Visible() {
 		t.Fatal("a fixed row turns green and drops its fix")

@@ -156,7 +156,12 @@ func statusRows(v View) []Row {
 	for _, p := range s.Ports {
 		r := Row{Title: "Bridge port: " + p.Name, OK: p.OK, Detail: p.Addr}
 		if !p.OK {
-			r.Fix = p.Err
+			// What is wrong goes in the detail, what to do in the fix line
+			// (the engine's fix names the program holding the port, if any).
+			r.Detail, r.Fix = p.Addr+": "+p.Err, p.Fix
+			if r.Fix == "" {
+				r.Fix = p.Err
+			}
 		}
 		rows = append(rows, r)
 	}
