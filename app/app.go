@@ -285,7 +285,9 @@ func transitionNotice(from, to bridge.ConnState) string {
 }
 
 func liveConnected(s bridge.ConnState) bool {
-	return s == bridge.StateStreaming || s == bridge.StateDegraded || s == bridge.StateTwoScripts
+	// Live busy (its timer stalled by a dialog or a Set loading) is no
+	// disconnect either: it carries on by itself.
+	return s == bridge.StateStreaming || s == bridge.StateDegraded || s == bridge.StateTwoScripts || s == bridge.StateLiveBusy
 }
 
 // checkInstall inspects the install state every few seconds, off the UI thread.

@@ -74,7 +74,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	}
 	for st, icon := range map[bridge.ConnState]string{bridge.StateNotInstalled: "not-installed", bridge.StateWaiting: "waiting",
 		bridge.StateReachable: "waiting", bridge.StateStreaming: "streaming", bridge.StateDegraded: "problem", bridge.StatePortConflict: "problem",
-		bridge.StatePortError: "problem", bridge.StateTwoScripts: "problem"} {
+		bridge.StatePortError: "problem", bridge.StateTwoScripts: "problem", bridge.StateLiveBusy: "waiting"} {
 		if got := trayState(View{Status: bridge.Status{State: st}}); got != icon {
 			t.Errorf("%v → %s, want %s", st, got, icon)
 		}
@@ -104,6 +104,8 @@ func TestTransitionNotice(t *testing.T) {
 		{bridge.StateDegraded, bridge.StateWaiting, "Live disconnected"},
 		{bridge.StateTwoScripts, bridge.StatePortConflict, "Live disconnected"},
 		{bridge.StateWaiting, bridge.StatePortError, ""},
+		{bridge.StateStreaming, bridge.StateLiveBusy, ""},
+		{bridge.StateLiveBusy, bridge.StateStreaming, ""},
 	} {
 		if got := transitionNotice(c.from, c.to); got != c.want {
 			t.Errorf("%v → %v: %q, want %q", c.from, c.to, got, c.want)

@@ -57,7 +57,7 @@ func trayState(v View) string {
 	switch v.Status.State {
 	case bridge.StateNotInstalled:
 		return "not-installed"
-	case bridge.StateWaiting, bridge.StateReachable:
+	case bridge.StateWaiting, bridge.StateReachable, bridge.StateLiveBusy:
 		return "waiting"
 	case bridge.StateStreaming:
 		return "streaming"

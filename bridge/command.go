@@ -217,8 +217,12 @@ func (e *Engine) ping(ctx context.Context) {
 	cancel()
 	e.mu.Lock()
 	e.st.pingOK = err == nil
+	e.st.tickAge = 0
 	if err == nil {
 		e.st.lastPing = time.Now()
+		if reply.TickAgeMS != nil && reply.SessionID == e.st.link.confirmed {
+			e.st.tickAge = time.Duration(*reply.TickAgeMS) * time.Millisecond
+		}
 	}
 	e.mu.Unlock()
 	if err == nil {

@@ -66,7 +66,19 @@ const (
 	findLogEvery   = 10 * time.Second
 	tailLines      = 5000
 	resyncTimeout  = 15 * time.Second // one SNAPSHOT of a big Set, with room to spare
+	// stallAfter: Live's timer runs every 100 ms; when the last tick is this
+	// old, heartbeats have stopped because Live is busy.
+	stallAfter = 2 * time.Second
 )
+
+// stalled is how long Live's main thread has been stalled, 0 when it is
+// running (or nobody said).
+func stalled(tickAge time.Duration) time.Duration {
+	if tickAge < stallAfter {
+		return 0
+	}
+	return tickAge
+}
 
 // Engine is the running bridge. All methods are safe for concurrent use and
 // never block on the network or the disk, except Command and Resync, which
@@ -107,6 +119,7 @@ type liveState struct {
 	lastEvent          time.Time    // the confirmed session's last event
 	lastPing           time.Time
 	pingOK             bool
+	tickAge            time.Duration // Live's main thread idle time per the last PING of the confirmed session; 0 unknown
 	lastGap            time.Time
 	resyncErr          string
 	installed          bool
@@ -289,6 +302,7 @@ func (e *Engine) Status() Status {
 		gapRecent:      !st.lastGap.IsZero() && now.Sub(st.lastGap) <= degradedWindow,
 		resyncErr:      st.resyncErr,
 		pingOK:         st.pingOK,
+		stalled:        stalled(st.tickAge),
 		installed:      st.installed,
 		commandAddr:    e.cfg.CommandAddr,
 		eventsAddr:     e.cfg.EventsAddr,

@@ -32,6 +32,11 @@ const (
 	// two Control Surface slots, or a second Live). The bridge follows the
 	// confirmed one and drops the other's events.
 	StateTwoScripts
+	// StateLiveBusy: the confirmed script stopped sending heartbeats, but
+	// its command port still answers PING and says Live's main thread has
+	// not run for a while (a modal dialog or menu in Live 12, a Set
+	// loading): Live is busy, not gone, and the mirror is kept.
+	StateLiveBusy
 	// StatePortError: a port the bridge needs cannot be bound for another
 	// reason than a program holding it (no permission, an address that is not
 	// on this machine, a socket option the system refuses — as Wine does for
@@ -59,6 +64,8 @@ func (s ConnState) String() string {
 		return "two-scripts"
 	case StatePortError:
 		return "port-error"
+	case StateLiveBusy:
+		return "live-busy"
 	}
 	return "unknown"
 }
@@ -131,7 +138,10 @@ type statusInput struct {
 	gapRecent bool   // a gap in the confirmed session's events within degradedWindow
 	resyncErr string // why the last SNAPSHOT failed; "" if it did not
 	pingOK    bool   // the command port answered the last PING
-	installed bool   // the Remote Script is in a User Library
+	// stalled: how long Live's main thread has not run, per the last PING
+	// of the confirmed session (0: running, or not known).
+	stalled   time.Duration
+	installed bool // the Remote Script is in a User Library
 
 	tracks int     // the mirror's, for the streaming summary
 	tempo  float64 // the mirror's
@@ -165,6 +175,12 @@ func connState(in statusInput) (state ConnState, summary, fix string) {
 			"Events are arriving faster than they are read; the view recovers by itself."
 	case in.alive:
 		return StateStreaming, fmt.Sprintf("Live connected · %d tracks · %s BPM", in.tracks, formatTempo(in.tempo)), ""
+	case in.pingOK && in.stalled > 0 && !in.bye:
+		// Heartbeats come from Live's timer: when it stops but PING (answered
+		// off Live's main thread) still answers, Live is busy, not gone.
+		return StateLiveBusy,
+			fmt.Sprintf("Live is busy: its main thread has not run for %.0f s", in.stalled.Seconds()),
+			"Nothing to do: VimAbl carries on when Live does (a dialog or menu open in Live, or a Set loading, stops Live's timer)."
 	case in.pingOK && in.otherStreaming:
 		// The instance answering commands is not the one streaming (an old
 		// instance still holds the command port, or a second Live streams).

@@ -3,6 +3,7 @@ package bridge
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Issue 16 (a pure status function): every state the tray shows, decided
@@ -36,6 +37,12 @@ func TestConnStateDecidesEveryTrayState(t *testing.T) {
 			StateReachable, "sends no events", "127.0.0.1:9002"},
 		{"the command port answers for another session than the one streaming", base(func(in *statusInput) { in.pingOK = true; in.otherStreaming = true }),
 			StateReachable, "another VimAbl session", "second Live"},
+		// issue 13: heartbeats stopped, but PING says Live's main thread has
+		// not run for 7 s: busy, not gone.
+		{"Live busy", base(func(in *statusInput) { in.pingOK = true; in.stalled = 7 * time.Second }),
+			StateLiveBusy, "Live is busy: its main thread has not run for 7 s", "carries on when Live does"},
+		{"a stalled Live that said bye is gone", base(func(in *statusInput) { in.pingOK = true; in.stalled = 7 * time.Second; in.bye = true }),
+			StateReachable, "sends no events", "127.0.0.1:9002"},
 		{"streaming", base(func(in *statusInput) { in.alive = true; in.pingOK = true; in.installed = false }),
 			StateStreaming, "Live connected · 12 tracks · 120 BPM", ""},
 		{"streaming at a fractional tempo", base(func(in *statusInput) { in.alive = true; in.tempo = 99.5 }),

@@ -174,6 +174,10 @@ type PingReply struct {
 	Pong      bool   `json:"pong"`
 	Version   string `json:"version"`
 	SessionID string `json:"session_id"`
+	// TickAgeMS is how long ago Live's main thread last ran the script's
+	// timer (PING is answered off that thread); nil from scripts that do not
+	// say. Large while Live is busy: a dialog or menu open, a Set loading.
+	TickAgeMS *int64 `json:"tick_age_ms"`
 }
 
 // Ping sends PING. It succeeds only if the script answers "pong": true.
