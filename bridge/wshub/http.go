@@ -35,6 +35,9 @@ const (
 // it cannot bind is retried (portbind.Retry) and every change of its bind
 // state goes to report (nil: none). It returns when both have stopped.
 func (h *Hub) Serve(ctx context.Context, addr string, report func(portbind.State)) {
+	// The routes first: a route the mux refuses panics here, before any
+	// goroutine that a panic would leave waiting.
+	handler := h.Handler(ctx)
 	ran := make(chan struct{})
 	go func() { defer close(ran); h.Run(ctx) }()
 	defer func() { <-ran }()
@@ -53,7 +56,7 @@ func (h *Hub) Serve(ctx context.Context, addr string, report func(portbind.State
 	if idle <= 0 {
 		idle = IdleTimeout
 	}
-	srv := &http.Server{Handler: h.Handler(ctx), ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: idle}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: idle}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 		defer cancel()
