@@ -52,8 +52,9 @@ func Serve(ctx context.Context, cfg Config, handle func([]Event)) {
 // its events to handle, until Run closes the queue.
 func (r *Receiver) consume(handle func([]Event), log *slog.Logger) {
 	var from senders
+	var dec decoder
 	for d := range r.queue {
-		evs, err := Decode(d.Data, d.Received)
+		evs, err := dec.decode(d.Data, d.Received)
 		if err != nil {
 			r.c.Malformed.Add(1)
 			log.Debug("dropped a datagram", "from", d.From.String(), "err", err)

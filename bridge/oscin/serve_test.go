@@ -2,8 +2,12 @@ package oscin
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,6 +223,77 @@ func TestReceiverOnIPv6KeepsSenders(t *testing.T) {
 		evs, err := Decode(d.Data, d.Received)
 		if err != nil || evs[0].Seq != i || d.From != want {
 			t.Fatalf("datagram %d: seq %v from %v (%v), want from %v", i, evs, d.From, err, want)
+		}
+	}
+}
+
+// Issue 16 (bundles): a bundle's events come out in the order they were
+// written, nested bundles in place, each read by its size prefix.
+func TestDecodeBundleKeepsTheWrittenOrder(t *testing.T) {
+	m := func(seq int32) []byte { return marshal(t, seqMsg(seq, 1.0, "/live/x", seq)) }
+	evs, err := Decode(bundleOf(m(1), bundleOf(m(2), bundleOf(m(3))), m(4), bundleOf()), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, ev := range evs {
+		got = append(got, ev.Seq)
+	}
+	if fmt.Sprint(got) != "[1 2 3 4]" {
+		t.Fatalf("order %v, want [1 2 3 4]", got)
+	}
+}
+
+// Issue 16 (bundles up to 8 KB): every message of a bundle larger than
+// 4 KiB is read, wherever its elements end. (go-osc's bundle reader stopped
+// without an error at an element that ended at byte 4096 of its buffer.)
+func TestDecodeLargeBundleKeepsEveryMessage(t *testing.T) {
+	for pad := 0; pad < 64; pad++ {
+		var els [][]byte
+		size := 16
+		for seq := int32(1); size < 8000; seq++ {
+			el := marshal(t, seqMsg(seq, 1.0, "/live/device/param", int32(0), int32(0), seq, 0.5, strings.Repeat("p", (int(seq)+pad)%13)))
+			els = append(els, el)
+			size += 4 + len(el)
+		}
+		evs, err := Decode(bundleOf(els...), time.Now())
+		if err != nil || len(evs) != len(els) {
+			t.Fatalf("pad %d: %d of %d events (%v)", pad, len(evs), len(els), err)
+		}
+		for i, ev := range evs {
+			if ev.Seq != int64(i+1) || ev.Args[2] != int32(i+1) {
+				t.Fatalf("pad %d: event %d is %+v", pad, i, ev)
+			}
+		}
+	}
+}
+
+func TestDecodeRejectsBadBundles(t *testing.T) {
+	good := marshal(t, seqMsg(1, 1.0, "/live/x"))
+	withSize := func(size int32, el []byte) []byte {
+		b := bundleOf()
+		b = binary.BigEndian.AppendUint32(b, uint32(size))
+		return append(b, el...)
+	}
+	nest := bundleOf(good)
+	for i := 0; i < maxDepth; i++ {
+		nest = bundleOf(nest)
+	}
+	for name, data := range map[string][]byte{
+		"no time tag":             []byte("#bundle\x00"),
+		"not #bundle":             append([]byte("#bundlX\x00"), bundleOf(good)[8:]...),
+		"negative size":           withSize(-4, good),
+		"zero size":               withSize(0, good),
+		"unaligned size":          withSize(int32(len(good))-1, append(good, 0, 0, 0)),
+		"size past the end":       withSize(int32(len(good))+4, good),
+		"size without element":    bundleOf(good)[:16+4],
+		"junk element":            bundleOf([]byte("abcd")),
+		"bad message inside":      bundleOf(good[:len(good)-4]),
+		"padding after a message": bundleOf(append(append([]byte(nil), good...), 0, 0, 0, 0)),
+		"nested too deep":         nest,
+	} {
+		if evs, err := Decode(data, time.Now()); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: want ErrMalformed, got %v (%d events)", name, err, len(evs))
 		}
 	}
 }
