@@ -413,22 +413,6 @@ const patchVectors = `import("/patch.js").then(({ applyPatch, parsePointer }) =>
   return fails;
 })`
 
-// TestViewerSmoke: the page loads, renders the stand-in's Set, follows
-// patches and never trips its CSP (issue 15: "What it is").
-func TestViewerSmoke(t *testing.T) {
-	if os.Getenv("VIEWER_SHOTS") == "" {
-		t.Skip("a look at the page while developing it: set VIEWER_SHOTS to a folder")
-	}
-	ctx := browser(t)
-	s := newStandIn(t, roundTrip(genSet(4, 3, 2, 3)))
-	openViewer(t, ctx, "http://"+s.addr)
-	showsState(t, ctx, s.stateJSON)
-	s.patch(op{Op: "replace", Path: "/tracks/1/name", Value: "Bass Renamed"})
-	showsState(t, ctx, s.stateJSON)
-	noProblems(t, ctx)
-	screenshot(t, ctx, os.Getenv("VIEWER_SHOTS"), "smoke.png")
-}
-
 // kbEscape is the Escape key for chromedp.KeyEvent.
 const kbEscape = "\u001b"
 
