@@ -65,6 +65,7 @@ bench: build
 	$(GO) run ./tools/bridgebench -bin $(BIN)
 	$(GO) run ./tools/logbomb -bin $(BIN)
 	$(GO) run ./tools/patchbench -bin $(BIN)
+	$(GO) test -run '^$$' -bench Viewer -benchtime 1x -timeout 10m ./e2e/viewer
 
 FUZZTIME ?= 60s
 
@@ -84,6 +85,7 @@ fuzz-short:
 screenshots: build
 	scripts/screenshots.sh
 	VIMABL_WINDOWS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -timeout 40m -run '^(TestTheApp|TestSecondVimAbl)' ./packaging/wine
+	VIEWER_SHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestViewerWholeChain ./e2e/viewer
 
 ## dist: release artefacts this machine can build, into dist/ with SHA256SUMS.
 dist: deps

@@ -23,6 +23,7 @@ packages=(
   iproute2                 # `ss`: the end-to-end tests check every listener is on loopback
   gcc-mingw-w64-x86-64     # cross-building and checking the Windows .exe
   wine wine64              # running that .exe (Wine 8 on Debian 12): packaging/wine's tests
+  chromium                 # a real browser for the Set Viewer's tests and benchmark (e2e/viewer, through chromedp)
   xdotool                  # clicking the Windows build's tray icon and menu under Xvfb
 )
 
@@ -34,7 +35,7 @@ for p in "${packages[@]}"; do
 done
 
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
-  echo "install-deps: Go is not installed; install Go 1.24 or newer from your distribution or go.dev" >&2
+  echo "install-deps: Go is not installed; install Go 1.25 or newer from your distribution or go.dev" >&2
   exit 1
 fi
 
