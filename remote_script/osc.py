@@ -1,4 +1,4 @@
-"""OSC 1.0 message encoding (only what the script sends).
+"""OSC 1.0 encoding of what the script sends: messages, and bundles of them.
 
 Type tags: Python ``bool`` -> T/F (checked before int, since bool is an int),
 ``int`` -> i (int32), ``float`` -> d (float64: Set state such as volumes and
@@ -10,6 +10,10 @@ import struct
 
 _pack_i = struct.Struct(">i").pack
 _pack_d = struct.Struct(">d").pack
+
+# "#bundle", then the time tag 1: "immediately" (each event carries its own
+# timestamp; receivers must not hold a bundle back).
+BUNDLE_HEADER = b"#bundle\0" + struct.pack(">Q", 1)
 
 INT32_MIN = -(2 ** 31)
 INT32_MAX = 2 ** 31 - 1
@@ -62,3 +66,17 @@ def encode_message(address, args):
 def encode_event(seq, timestamp, path, args):
     """The ``/live/seq <seq:i> <timestamp:d> <path:s> <args...>`` wrapper."""
     return encode_message("/live/seq", [int(seq), float(timestamp), path] + list(args))
+
+
+def bundle_element_size(message):
+    """What a message adds to a bundle: its size prefix and itself."""
+    return 4 + len(message)
+
+
+def encode_bundle(messages):
+    """One OSC bundle of already encoded messages, in their order."""
+    parts = [BUNDLE_HEADER]
+    for m in messages:
+        parts.append(_pack_i(len(m)))
+        parts.append(m)
+    return b"".join(parts)

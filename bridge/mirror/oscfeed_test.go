@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -43,13 +44,35 @@ func (f *oscFeed) loop() {
 			close(f.events)
 			return
 		}
-		pkt, err := osc.ParsePacket(string(buf[:n]))
-		if err != nil {
-			f.report(fmt.Errorf("undecodable datagram %q: %w", buf[:n], err))
-			continue
-		}
-		f.packet(pkt)
+		f.datagram(buf[:n])
 	}
+}
+
+// datagram hands over a message, or each message of a bundle by its size
+// prefix (go-osc's own bundle reader can stop early past 4 KiB; the
+// script's bundles go up to 8 KB).
+func (f *oscFeed) datagram(data []byte) {
+	if len(data) >= 16 && string(data[:8]) == "#bundle\x00" {
+		for el := data[16:]; len(el) > 0; {
+			n := -1
+			if len(el) >= 4 {
+				n = int(int32(binary.BigEndian.Uint32(el)))
+			}
+			if n <= 0 || n > len(el)-4 {
+				f.report(fmt.Errorf("bad bundle element in %q", data))
+				return
+			}
+			f.datagram(el[4 : 4+n])
+			el = el[4+n:]
+		}
+		return
+	}
+	pkt, err := osc.ParsePacket(string(data))
+	if err != nil {
+		f.report(fmt.Errorf("undecodable datagram %q: %w", data, err))
+		return
+	}
+	f.packet(pkt)
 }
 
 func (f *oscFeed) report(err error) {

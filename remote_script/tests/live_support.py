@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 
-from support import FAKELIVE_DIR, SCRIPT_DIR, decode_event, script_files, tcp_command
+from support import FAKELIVE_DIR, SCRIPT_DIR, decode_events, script_files, tcp_command
 
 if FAKELIVE_DIR not in sys.path:
     sys.path.insert(0, FAKELIVE_DIR)
@@ -79,13 +79,13 @@ class ScriptHarness(object):
     # --- events
 
     def pump(self):
-        """Read every datagram waiting on the socket."""
+        """Read every datagram waiting on the socket (a bundle is several events)."""
         while True:
             try:
                 data = self.udp.recv(65536)
             except (BlockingIOError, socket.timeout):
                 return
-            self.events.append(decode_event(data))
+            self.events.extend(decode_events(data))
 
     def wait_event(self, path, pred=None, timeout=3.0, since=0):
         """Tick the fake until an event ``path`` (matching pred(args)) arrived."""

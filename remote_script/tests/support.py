@@ -118,8 +118,31 @@ def decode_osc(data):
 
 
 def decode_event(data):
-    """(seq, ts, path, args) of a /live/seq datagram."""
+    """(seq, ts, path, args) of a /live/seq message."""
     addr, args = decode_osc(data)
     if addr != "/live/seq":
         raise ValueError("not wrapped: %s" % addr)
     return args[0], args[1], args[2], args[3:]
+
+
+def decode_bundle(data):
+    """The elements of an OSC bundle, in order (bundles inside it flattened)."""
+    if data[:8] != b"#bundle\0" or len(data) < 16:
+        raise ValueError("not a bundle")
+    out, i = [], 16
+    while i < len(data):
+        n = struct.unpack(">i", data[i:i + 4])[0]
+        if n <= 0 or n % 4 or i + 4 + n > len(data):
+            raise ValueError("bundle element of %d bytes at %d" % (n, i))
+        el = data[i + 4:i + 4 + n]
+        out.extend(decode_bundle(el) if el[:1] == b"#" else [el])
+        i += 4 + n
+    return out
+
+
+def decode_events(data):
+    """[(seq, ts, path, args), ...] of one datagram: a /live/seq message, or
+    a bundle of them (the sender's several queued events), in order."""
+    if data[:1] == b"#":
+        return [decode_event(m) for m in decode_bundle(data)]
+    return [decode_event(data)]

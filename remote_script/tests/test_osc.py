@@ -2,7 +2,7 @@
 
 import unittest
 
-from support import decode_osc, decode_event, script_module
+from support import decode_bundle, decode_osc, decode_event, script_module
 
 osc = script_module("osc")
 
@@ -34,6 +34,16 @@ class OscTest(unittest.TestCase):
             osc.encode_message("/x", [2 ** 31])
         with self.assertRaises(ValueError):
             osc.encode_message("/x", [object()])
+
+    # Issue 16: several events in one datagram, as OSC 1.0 bundles them:
+    # "#bundle", the time tag "immediately", then each message with its size.
+    def test_bundle(self):
+        msgs = [osc.encode_event(i, 1795000000.5, "/live/x", (i, "n" * i)) for i in range(1, 6)]
+        data = osc.encode_bundle(msgs)
+        self.assertEqual(data[:16], b"#bundle\0" + b"\0" * 7 + b"\x01")
+        self.assertEqual(len(data), 16 + sum(osc.bundle_element_size(m) for m in msgs))
+        self.assertEqual(decode_bundle(data), msgs)
+        self.assertEqual([decode_event(m)[3] for m in decode_bundle(data)], [[i, "n" * i] for i in range(1, 6)])
 
     def test_nul_in_string_cannot_truncate_the_message(self):
         addr, args = decode_osc(osc.encode_message("/x", ["a\0b", 5]))
