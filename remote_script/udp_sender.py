@@ -41,7 +41,9 @@ MAX_DATAGRAM = 8192
 class UdpSender(object):
     """Numbers events on the caller's (main) thread and sends them on its own."""
 
-    def __init__(self, host="127.0.0.1", port=9002):
+    def __init__(self, host, port):
+        # No defaults here: the ports are LiveState.DEFAULTS (held to the
+        # bridge's by internal/ports) or config.json's.
         self.host = host
         self.port = port
         self._seq = 0
