@@ -62,17 +62,17 @@ func BuildWindowsExe(root, path, version string) error {
 		return err
 	}
 	syso := filepath.Join(root, "rsrc_windows_amd64.syso")
-	if err := runTool("", nil, windres, "-O", "coff", "-i", rc, "-o", syso); err != nil {
+	if err := RunTool("", nil, windres, "-O", "coff", "-i", rc, "-o", syso); err != nil {
 		return fmt.Errorf("compiling the resources: %w", err)
 	}
 	defer os.Remove(syso)
 	env := []string{"CGO_ENABLED=1", "GOOS=windows", "GOARCH=amd64", "CC=" + cc}
-	return runTool(root, env, "go", "build", "-trimpath", "-ldflags", "-H windowsgui -s -w", "-o", path, ".")
+	return RunTool(root, env, "go", "build", "-trimpath", "-ldflags", "-H windowsgui -s -w", "-o", path, ".")
 }
 
-// runTool runs a build tool in dir with extra environment variables; its
+// RunTool runs a build tool in dir with extra environment variables; its
 // error carries the tool's stderr.
-func runTool(dir string, env []string, name string, args ...string) error {
+func RunTool(dir string, env []string, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)

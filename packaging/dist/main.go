@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -199,16 +198,7 @@ func sums(out string) error {
 func run(env []string, name string, args ...string) error { return runIn("", env, name, args...) }
 
 func runIn(dir string, env []string, name string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var stderr bytes.Buffer
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return nil
+	return packaging.RunTool(dir, env, name, args...)
 }
 
 func fail(format string, a ...any) {
