@@ -115,7 +115,7 @@ func main() {
 	base := *burst + 2
 	if *only == "burst" {
 		for i := 0; i < *pyRuns; i++ {
-			pythonBurst(wsURL, udp, events, ws, *burst, base+i**burst)
+			pythonBurst(p.Process.Pid, wsURL, udp, events, ws, *burst, base+i**burst)
 		}
 		return
 	}
@@ -206,7 +206,7 @@ func main() {
 		cc.Close()
 	}
 	for i := 0; i < *pyRuns; i++ {
-		pythonBurst(wsURL, udp, events, ws, *burst, base+n+i**burst)
+		pythonBurst(p.Process.Pid, wsURL, udp, events, ws, *burst, base+n+i**burst)
 	}
 
 	// 3. A change in (the fake) Live → a WebSocket client: the real script in
@@ -397,7 +397,7 @@ asyncio.run(main())
 // bridge read and what the kernel dropped from the bridge's socket (the two
 // are told apart: a drop in the kernel is the reader's fault, a missing
 // frame the WebSocket side's), and how fast the bridge drained its socket.
-func pythonBurst(wsURL string, udp net.Conn, eventsPort, wsPort, n, first int) {
+func pythonBurst(pid int, wsURL string, udp net.Conn, eventsPort, wsPort, n, first int) {
 	py := "/usr/bin/python3" // Debian's, where python3-websockets is installed
 	if exec.Command(py, "-c", "import websockets").Run() != nil {
 		fmt.Printf("  burst to a Python client: skipped (no python3-websockets for %s)\n", py)
@@ -416,7 +416,7 @@ func pythonBurst(wsURL string, udp net.Conn, eventsPort, wsPort, n, first int) {
 		return
 	}
 	data := tempoEvents(first, n)
-	read0, kdrop0 := received(wsPort), kernelDrops(eventsPort)
+	read0, kdrop0, cpu0 := received(wsPort), kernelDrops(eventsPort), procstat.CPUSeconds(pid)
 	start := time.Now()
 	drained := make(chan time.Duration, 1)
 	go func() {
@@ -431,7 +431,7 @@ func pythonBurst(wsURL string, udp net.Conn, eventsPort, wsPort, n, first int) {
 			if r != last {
 				last, since = r, time.Now()
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(5 * time.Millisecond) // a light poll: the bridge answers it with the burst in flight
 		}
 	}()
 	sent, rate := blastOn(udp, data)
@@ -441,9 +441,10 @@ func pythonBurst(wsURL string, udp net.Conn, eventsPort, wsPort, n, first int) {
 		got = lines.Text()
 	}
 	read := received(wsPort) - read0
-	fmt.Printf("  %-55s %8s / %d   bridge read %d (%.0f/s), kernel dropped %d\n",
+	cpu := procstat.CPUSeconds(pid) - cpu0 // the whole burst, the client's frames included
+	fmt.Printf("  %-55s %8s / %d   bridge read %d (%.0f/s), kernel dropped %d, bridge CPU %.2f µs/event\n",
 		fmt.Sprintf("burst: %d events (%.0f/s) to a Python websockets client, received", sent, rate), got, sent,
-		read, float64(read)/took.Seconds(), kernelDrops(eventsPort)-kdrop0)
+		read, float64(read)/took.Seconds(), kernelDrops(eventsPort)-kdrop0, cpu/float64(max(1, read))*1e6)
 }
 
 // received is the bridge's count of datagrams read (GET /metrics).
