@@ -292,22 +292,9 @@ func (e *Engine) Status() Status {
 	now := time.Now()
 	e.mu.Lock()
 	st := e.st
-	in := statusInput{
-		ports:          [2]PortStatus{portStatus("events", st.eventsPort), portStatus("websocket", st.wsPort)},
-		alive:          st.link.alive(now),
-		twoScripts:     st.link.twoScripts(now),
-		otherStreaming: st.link.otherStreaming(now),
-		unconfirmed:    !st.link.heldAt.IsZero() && now.Sub(st.link.heldAt) <= aliveWindow,
-		bye:            st.link.bye,
-		gapRecent:      !st.lastGap.IsZero() && now.Sub(st.lastGap) <= degradedWindow,
-		resyncErr:      st.resyncErr,
-		pingOK:         st.pingOK,
-		stalled:        stalled(st.tickAge),
-		installed:      st.installed,
-		commandAddr:    e.cfg.CommandAddr,
-		eventsAddr:     e.cfg.EventsAddr,
-	}
+	in := st.statusInput(now)
 	e.mu.Unlock()
+	in.commandAddr, in.eventsAddr = e.cfg.CommandAddr, e.cfg.EventsAddr
 	sum := e.mirror.Summary()
 	in.tracks, in.tempo = sum.Tracks, sum.Tempo
 	m := e.c.Snapshot(now)

@@ -149,6 +149,27 @@ type statusInput struct {
 	commandAddr, eventsAddr string // named in the sentences
 }
 
+// statusInput is what connState decides from, as st says at now (the
+// mirror's figures and the addresses are the caller's to add). It reads
+// no clock and does no I/O: the tests drive a liveState through a
+// session's life and read the tray's state through it, as Engine.Status
+// does.
+func (st *liveState) statusInput(now time.Time) statusInput {
+	return statusInput{
+		ports:          [2]PortStatus{portStatus("events", st.eventsPort), portStatus("websocket", st.wsPort)},
+		alive:          st.link.alive(now),
+		twoScripts:     st.link.twoScripts(now),
+		otherStreaming: st.link.otherStreaming(now),
+		unconfirmed:    !st.link.heldAt.IsZero() && now.Sub(st.link.heldAt) <= aliveWindow,
+		bye:            st.link.bye,
+		gapRecent:      !st.lastGap.IsZero() && now.Sub(st.lastGap) <= degradedWindow,
+		resyncErr:      st.resyncErr,
+		pingOK:         st.pingOK,
+		stalled:        stalled(st.tickAge),
+		installed:      st.installed,
+	}
+}
+
 // connState decides what the tray shows. The order is the precedence: a
 // port the bridge cannot bind hides everything else (nothing works without
 // it); a script that streams is shown streaming (or what is wrong with its

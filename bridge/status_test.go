@@ -1,9 +1,12 @@
 package bridge
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vimabl/vimabl/bridge/portbind"
 )
 
 // Issue 16 (a pure status function): every state the tray shows, decided
@@ -70,5 +73,56 @@ func TestConnStateDecidesEveryTrayState(t *testing.T) {
 				t.Fatalf("fix %q, want one with %q", fix, tc.fix)
 			}
 		})
+	}
+}
+
+// Issue 16 (the tray's states come from the state machine alone): a
+// session's life as the engine feeds it — markers and events to the link,
+// PING answers, a gap, a bind error, the clock — and the tray's state read
+// through statusInput and connState after each input, as Engine.Status
+// reads it.
+func TestTrayStatesFollowASessionsLife(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	script := netip.MustParseAddrPort("127.0.0.1:40001")
+	second := netip.MustParseAddrPort("127.0.0.1:40002")
+	st := liveState{installed: true}
+	st.eventsPort.OK, st.wsPort.OK = true, true
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	for i, step := range []struct {
+		at    float64 // seconds since t0
+		input func(now time.Time)
+		want  ConnState
+		part  string // a part of the summary
+	}{
+		{0, func(time.Time) {}, StateWaiting, "Waiting for Live"},
+		{1, func(now time.Time) { st.link.marker(markHello, "s1", script, now, "1.0", "12.1") }, StateWaiting, "Events arrive"},
+		// Confirmed, but a hello alone does not say it streams: its first heartbeat does.
+		{1.1, func(now time.Time) { st.pingOK = true; st.link.answered("s1", "1.0", now) }, StateReachable, "sends no events"},
+		{1.2, func(now time.Time) { st.link.marker(markHeartbeat, "s1", script, now, "", "") }, StateStreaming, "Live connected"},
+		{2, func(now time.Time) { st.lastGap = now }, StateDegraded, "events were lost"},
+		{2.5, func(now time.Time) { st.link.marker(markHeartbeat, "s1", script, now, "", "") }, StateDegraded, "events were lost"},
+		{12.4, func(now time.Time) { st.link.marker(markHeartbeat, "s1", script, now, "", "") }, StateStreaming, "Live connected"},
+		{13, func(now time.Time) { st.resyncErr = "timeout" }, StateDegraded, "resync failing"},
+		{13.5, func(now time.Time) { st.resyncErr = "" }, StateStreaming, "Live connected"},
+		{14, func(now time.Time) {
+			st.link.marker(markHeartbeat, "s2", second, now, "", "")
+			st.link.answered("s1", "1.0", now) // the command port still answers for s1
+			st.link.marker(markHeartbeat, "s1", script, now, "", "")
+		}, StateTwoScripts, "Two VimAbl scripts"},
+		{18, func(now time.Time) { st.link.marker(markHeartbeat, "s1", script, now, "", "") }, StateStreaming, "Live connected"},
+		{18.5, func(now time.Time) { st.link.marker(markBye, "s1", script, now, "", "") }, StateReachable, "sends no events"},
+		{21.6, func(now time.Time) { st.pingOK = false }, StateWaiting, "was unloaded"},
+		{22, func(now time.Time) {
+			st.eventsPort = portbind.State{Addr: "127.0.0.1:9002", Err: "UDP port 9002 is held by python3 (pid 42).", Conflict: true, Fix: "kill 42"}
+		}, StatePortConflict, "pid 42"},
+		{24, func(now time.Time) { st.eventsPort = portbind.State{Addr: "127.0.0.1:9002", OK: true} }, StateWaiting, "was unloaded"},
+		{25, func(now time.Time) { st.installed = false }, StateNotInstalled, "not installed"},
+	} {
+		now := at(step.at)
+		step.input(now)
+		got, summary, _ := connState(st.statusInput(now))
+		if got != step.want || !strings.Contains(summary, step.part) {
+			t.Fatalf("step %d at %gs: %v %q, want %v with %q", i, step.at, got, summary, step.want, step.part)
+		}
 	}
 }
