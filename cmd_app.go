@@ -23,6 +23,7 @@ import (
 	"github.com/vimabl/vimabl/autostart"
 	"github.com/vimabl/vimabl/bridge"
 	"github.com/vimabl/vimabl/install"
+	"github.com/vimabl/vimabl/internal/ports"
 	"github.com/vimabl/vimabl/livepaths"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
@@ -231,7 +232,7 @@ func runDemo(args []string) int {
 		},
 		Logger: logger,
 	}
-	if f.wsPort == 8765 {
+	if f.wsPort == ports.WS {
 		cfg.WSAddr = "127.0.0.1:0"
 	}
 	eng, err := bridge.New(cfg)

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/vimabl/vimabl/bridge"
+	"github.com/vimabl/vimabl/internal/ports"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
@@ -29,9 +30,9 @@ type bridgeFlags struct {
 }
 
 func (b *bridgeFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&b.eventsPort, "events-port", 9002, "UDP port to receive the Remote Script's events on")
-	fs.IntVar(&b.wsPort, "ws-port", 8765, "HTTP/WebSocket port for clients (web views, scripts)")
-	fs.IntVar(&b.commandPort, "command-port", 9001, "the Remote Script's TCP command port (the bridge connects to it, never binds it)")
+	fs.IntVar(&b.eventsPort, "events-port", ports.Events, "UDP port to receive the Remote Script's events on")
+	fs.IntVar(&b.wsPort, "ws-port", ports.WS, "HTTP/WebSocket port for clients (web views, scripts)")
+	fs.IntVar(&b.commandPort, "command-port", ports.Command, "the Remote Script's TCP command port (the bridge connects to it, never binds it)")
 	fs.StringVar(&b.liveLog, "live-log", "", "Live's Log.txt to follow (default: the newest Live version's)")
 	fs.StringVar(&b.host, "listen", "127.0.0.1", "address to listen on (loopback unless you really mean to expose your Set)")
 	fs.BoolVar(&b.verbose, "v", false, "log debug details")

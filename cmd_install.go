@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vimabl/vimabl/install"
+	"github.com/vimabl/vimabl/internal/ports"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
@@ -19,8 +20,8 @@ func installFlags(name, usage string, args []string, stderr io.Writer, extra fun
 	fs := flag.NewFlagSet("vimabl "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.UserLibrary, "user-library", "", "Live's User Library folder (default: from Live's Library.cfg, else the standard place)")
-	fs.IntVar(&o.CommandPort, "command-port", 9001, "the Remote Script's TCP command port (written to config.json if not 9001)")
-	fs.IntVar(&o.EventsPort, "events-port", 9002, "the UDP port the script sends events to (written to config.json if not 9002)")
+	fs.IntVar(&o.CommandPort, "command-port", ports.Command, "the Remote Script's TCP command port (written to config.json if not 9001)")
+	fs.IntVar(&o.EventsPort, "events-port", ports.Events, "the UDP port the script sends events to (written to config.json if not 9002)")
 	if extra != nil {
 		extra(fs)
 	}

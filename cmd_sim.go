@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/vimabl/vimabl/internal/ports"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
 
@@ -24,8 +25,8 @@ func parseSimFlags(args []string, stderr io.Writer) (remotescript.SimOptions, er
 	var o remotescript.SimOptions
 	fs := flag.NewFlagSet("vimabl sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&o.CommandPort, "command-port", 9001, "TCP port the Remote Script listens on for commands (0: any free port)")
-	fs.IntVar(&o.EventsPort, "events-port", 9002, "UDP port the Remote Script sends its events to (where the bridge listens)")
+	fs.IntVar(&o.CommandPort, "command-port", ports.Command, "TCP port the Remote Script listens on for commands (0: any free port)")
+	fs.IntVar(&o.EventsPort, "events-port", ports.Events, "UDP port the Remote Script sends its events to (where the bridge listens)")
 	fs.StringVar(&o.Scenario, "scenario", "idle", "what the fake user does: idle, edit-storm, set-load, automation-storm or demo")
 	fs.StringVar(&o.LiveLog, "live-log", "", "write the fake Live's Log.txt here (default: a temporary file)")
 	fs.IntVar(&o.Seed, "seed", 1, "seed of the scenario's random choices")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vimabl/vimabl/bridge"
+	"github.com/vimabl/vimabl/internal/ports"
 )
 
 // runStatus is `vimabl status`: the state of a running bridge, from GET /status.
@@ -24,7 +25,7 @@ func statusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("vimabl status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the raw JSON report")
-	port := fs.Int("ws-port", 8765, "the running bridge's HTTP/WebSocket port")
+	port := fs.Int("ws-port", ports.WS, "the running bridge's HTTP/WebSocket port")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: vimabl status [--json] [--ws-port 8765]")
 		fmt.Fprintln(stderr, "\nPrints the connection state and key metrics of a running bridge (the app or `vimabl bridge`).\n\nFlags:")
