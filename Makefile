@@ -72,6 +72,7 @@ FUZZTIME ?= 60s
 ## fuzz: fuzz the OSC decoder, the Log.txt and Library.cfg parsers, and (randomised) port 9001's parser.
 fuzz:
 	$(GO) test ./bridge/oscin -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./bridge/wshub -run '^$$' -fuzz FuzzEventFrame -fuzztime $(FUZZTIME)
 	$(GO) test ./bridge/livelog -run '^$$' -fuzz FuzzParseLine -fuzztime $(FUZZTIME)
 	$(GO) test ./livepaths -run '^$$' -fuzz FuzzParseLibraryCfg -fuzztime $(FUZZTIME)
 	VIMABL_FUZZ_ROUNDS=20 $(PYTHON) -m unittest discover -s remote_script/tests -t remote_script/tests -p 'test_fuzz.py'

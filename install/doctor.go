@@ -13,6 +13,7 @@ import (
 
 	"github.com/vimabl/vimabl/bridge/portowner"
 	"github.com/vimabl/vimabl/bridge/scriptclient"
+	"github.com/vimabl/vimabl/internal/ports"
 	"github.com/vimabl/vimabl/livepaths"
 )
 
@@ -40,7 +41,7 @@ func Doctor(ctx context.Context, d DoctorOptions) string {
 		d.EventsAddr = fmt.Sprintf("127.0.0.1:%d", d.EventsPort)
 	}
 	if d.WSAddr == "" {
-		d.WSAddr = "127.0.0.1:8765"
+		d.WSAddr = ports.Addr(ports.WS)
 	}
 	var b strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
