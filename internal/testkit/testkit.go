@@ -20,12 +20,19 @@ import (
 // WaitFor polls cond until it holds, failing the test after d.
 func WaitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
+	WaitForEvery(t, what, d, 10*time.Millisecond, cond)
+}
+
+// WaitForEvery is WaitFor checking every interval: for conditions that cost
+// a process each time they are checked (xwininfo, a Wine command).
+func WaitForEvery(t testing.TB, what string, d, interval time.Duration, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

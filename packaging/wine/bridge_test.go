@@ -39,7 +39,7 @@ func (b *machine) startBridge(t *testing.T, ws, events, command int) *proc {
 	t.Helper()
 	p := b.start(t, nil, "bridge", "--ws-port", strconv.Itoa(ws), "--events-port", strconv.Itoa(events),
 		"--command-port", strconv.Itoa(command), "--live-log", b.appData()+`\Ableton\none\Log.txt`)
-	poll(t, "vimabl.exe bridge to answer /healthz", 60*time.Second, 100*time.Millisecond, func() bool {
+	testkit.WaitForEvery(t, "vimabl.exe bridge to answer /healthz", 60*time.Second, 100*time.Millisecond, func() bool {
 		code, _ := get(fmt.Sprintf("http://127.0.0.1:%d/healthz", ws))
 		if p.wait(0) != -1 {
 			t.Fatalf("vimabl.exe bridge exited:\n%s", p.stderr.String())
@@ -65,7 +65,7 @@ func TestBridgeServesLinuxClientsOverTCP(t *testing.T) {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
 	var st bridge.StatusReport
-	poll(t, "/status to report the script's command port answering (PING over TCP to Linux)", 30*time.Second, 200*time.Millisecond, func() bool {
+	testkit.WaitForEvery(t, "/status to report the script's command port answering (PING over TCP to Linux)", 30*time.Second, 200*time.Millisecond, func() bool {
 		_, body := get(base + "/status")
 		return json.Unmarshal([]byte(body), &st) == nil && st.CommandPortOK
 	})

@@ -76,7 +76,7 @@ func windows(t *testing.T, display string) []xwin {
 func waitWindow(t *testing.T, display, what string, d time.Duration, match func(xwin) bool) xwin {
 	t.Helper()
 	var found xwin
-	poll(t, what, d, 200*time.Millisecond, func() bool {
+	testkit.WaitForEvery(t, what, d, 200*time.Millisecond, func() bool {
 		for _, w := range windows(t, display) {
 			if match(w) {
 				found = w
@@ -156,7 +156,7 @@ func colours(img image.Image) (distinct int, foreground float64) {
 func settled(t *testing.T, display, window, what string, minColours int, ok func([]byte) bool) []byte {
 	t.Helper()
 	var data, last []byte
-	poll(t, what, 30*time.Second, 300*time.Millisecond, func() bool {
+	testkit.WaitForEvery(t, what, 30*time.Second, 300*time.Millisecond, func() bool {
 		last = data
 		shot, img, err := tryCapture(display, window, "")
 		if err != nil {
@@ -257,7 +257,7 @@ func TestTheAppUnderWine(t *testing.T) {
 	// the icons (Xvfb has no XEmbed tray of its own). Ours is its first.
 	tray := waitWindow(t, b.display, "Wine's tray window", time.Minute, func(w xwin) bool { return w.name == "Wine System Tray" })
 	icon := fmt.Sprintf("%dx%d+%d+%d", tray.h, tray.h, tray.x, tray.y)
-	poll(t, "VimAbl's icon in the tray", time.Minute, 250*time.Millisecond, func() bool {
+	testkit.WaitForEvery(t, "VimAbl's icon in the tray", time.Minute, 250*time.Millisecond, func() bool {
 		alive()
 		_, img, err := tryCapture(b.display, "root", icon)
 		if err != nil {
@@ -335,7 +335,7 @@ func TestTheAppWithoutOpenGLSaysSoInAMessageBox(t *testing.T) {
 	box := waitWindow(t, display, "a message box titled VimAbl", time.Minute, func(w xwin) bool {
 		return w.name == "VimAbl" && w.prog == "vimabl.exe" && w.w >= 100 && w.h >= 60
 	})
-	poll(t, "the bridge to answer /healthz behind the message box", 30*time.Second, 100*time.Millisecond, func() bool {
+	testkit.WaitForEvery(t, "the bridge to answer /healthz behind the message box", 30*time.Second, 100*time.Millisecond, func() bool {
 		code, _ := get(fmt.Sprintf("http://127.0.0.1:%d/healthz", ws))
 		return code != 0
 	})

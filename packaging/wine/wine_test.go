@@ -418,20 +418,6 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// poll waits until cond holds, checking every interval, and fails the test
-// after d. Unlike testkit.WaitFor (10 ms) it suits conditions that start a
-// process (xwininfo, a Wine command).
-func poll(t *testing.T, what string, d, interval time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(interval)
-	}
-}
-
 // mustContain fails the test for every want missing from got. Runs of
 // spaces count as one (the reports align their columns).
 func mustContain(t *testing.T, what, got string, wants ...string) {
