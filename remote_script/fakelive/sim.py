@@ -287,6 +287,13 @@ def main(argv=None):
         fd, args.live_log = tempfile.mkstemp(prefix="vimabl-sim-", suffix="-Log.txt")
         os.close(fd)
     write_config(args.script_dir, args.command_port, args.events_port)
+    # kill -USR1 <sim> writes every thread's Python stack beside Log.txt:
+    # a hung fake Live (or script) can be looked into without a debugger.
+    if hasattr(signal, "SIGUSR1"):
+        import faulthandler
+
+        dump = open(args.live_log + ".threads.txt", "w")
+        faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)
     try:
         sim = Sim(args)
         signal.signal(signal.SIGINT, lambda *a: sim.stop.set())
