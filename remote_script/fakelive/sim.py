@@ -55,7 +55,7 @@ class Sim(object):
     def __init__(self, args):
         self.args = args
         self.fake = FakeLive(log_path=args.live_log)
-        self.stop = threading.Event()
+        self.stop = _Stop()
         self.lines = queue.Queue()
         self.random = None  # (RandomEdits, remaining, seed)
         self.set_loads = 0
@@ -235,6 +235,21 @@ def edit(fake, e):
         raise ValueError("unknown edit op %r" % op)
 
 
+class _Stop(threading.Event):
+    """The sim's stop: an Event that a signal handler can also set without
+    a lock. Event.set takes the Event's lock; a handler that runs while the
+    main thread is inside that lock (the parent-death SIGTERM can come at
+    any moment) waits for it forever, and the sim hangs instead of stopping."""
+
+    signalled = False
+
+    def signal(self, *args):
+        self.signalled = True  # a plain store: safe in a signal handler
+
+    def is_set(self):
+        return self.signalled or threading.Event.is_set(self)
+
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -296,8 +311,8 @@ def main(argv=None):
         faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)
     try:
         sim = Sim(args)
-        signal.signal(signal.SIGINT, lambda *a: sim.stop.set())
-        signal.signal(signal.SIGTERM, lambda *a: sim.stop.set())
+        signal.signal(signal.SIGINT, sim.stop.signal)
+        signal.signal(signal.SIGTERM, sim.stop.signal)
         if args.parent_pid:
             die_with_parent(args.parent_pid, sim.stop)
         sim.start()
