@@ -76,6 +76,11 @@ class HoldTest(unittest.TestCase):
         self.assertTrue(all(len(d) <= udp_sender.MAX_DATAGRAM for d, _ in datagrams))
         self.assertTrue(all(d[:8] == b"#bundle\0" for d, _ in datagrams[:-1]))
         self.assertEqual(len({a for _, a in datagrams}), 1, "every datagram from the sender's one socket")
+        # The sender counts a datagram after sendto returns: the receiver can
+        # read the last one first. Wait for the counters, with a deadline.
+        deadline = time.time() + 5.0
+        while (s.sent, s.datagrams) != (2000, len(datagrams)) and time.time() < deadline:
+            time.sleep(0.001)
         self.assertEqual((s.sent, s.datagrams), (2000, len(datagrams)))
 
     def test_a_lone_event_is_a_plain_message(self):
