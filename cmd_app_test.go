@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,29 +19,11 @@ import (
 	"github.com/vimabl/vimabl/internal/testkit"
 )
 
-// syncBuffer is a child's stderr, read while the child writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startVimabl starts this test binary as `vimabl args…` (TestHelperVimabl)
 // with env replacing the named variables ("NAME=" removes one), and stops it
 // when the test ends. It returns the process, its stderr, and a channel
 // that yields its exit error once.
-func startVimabl(t *testing.T, env map[string]string, args ...string) (*exec.Cmd, *syncBuffer, <-chan error) {
+func startVimabl(t *testing.T, env map[string]string, args ...string) (*exec.Cmd, *testkit.SyncBuffer, <-chan error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperVimabl$", "--"}, args...)...)
 	for _, kv := range os.Environ() {
@@ -58,7 +38,7 @@ func startVimabl(t *testing.T, env map[string]string, args ...string) (*exec.Cmd
 		}
 	}
 	cmd.Env = append(cmd.Env, helperEnv+"=1")
-	stderr := &syncBuffer{}
+	stderr := &testkit.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

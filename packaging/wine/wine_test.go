@@ -13,12 +13,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 	"unicode/utf16"
 
+	"github.com/vimabl/vimabl/internal/testkit"
 	"github.com/vimabl/vimabl/packaging"
 	remotescript "github.com/vimabl/vimabl/remote_script"
 )
@@ -352,7 +352,7 @@ func (b *machine) exec(t *testing.T, env []string, argv []string) result {
 // proc is a Windows program running in the background.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *testkit.SyncBuffer
 	exited chan struct{}
 	err    error // valid once exited is closed
 }
@@ -364,7 +364,7 @@ func (b *machine) start(t *testing.T, env []string, args ...string) *proc {
 	cmd := b.tool(context.Background(), "wine", append([]string{b.winExe}, args...)...)
 	cmd.Env = append(append([]string(nil), b.env...), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // gone with a killed test run
-	p := &proc{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &proc{cmd: cmd, stderr: &testkit.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout = p.stderr
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
@@ -398,24 +398,6 @@ func (p *proc) wait(d time.Duration) int {
 	case <-time.After(d):
 		return -1
 	}
-}
-
-// lockedBuffer is a child's output, read while the child writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // mustContain fails the test for every want missing from got. Runs of
